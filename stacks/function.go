@@ -1,0 +1,97 @@
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// goFunctionProps are the parts that differ between the two Go functions.
+type goFunctionProps struct {
+	Binary      GoBinary
+	Description string
+	Network     *Network // nil: not in a VPC
+	MemoryMB    int
+	Timeout     awscdk.Duration
+	Environment map[string]*string
+}
+
+// goFunction is a provided.al2023 arm64 function running a binary built by
+// BuildGoLambdas, with its own log group (one year) and a role holding only
+// scoped inline policies: CDK's default role would attach the AWS managed
+// AWSLambdaBasicExecutionRole and AWSLambdaVPCAccessExecutionRole, which grant
+// logs on every log group in the account.
+type goFunction struct {
+	Function      awslambda.Function
+	Role          awsiam.Role
+	LogGroup      awslogs.LogGroup
+	SecurityGroup awsec2.SecurityGroup // nil outside a VPC
+}
+
+func newGoFunction(scope constructs.Construct, id string, props goFunctionProps) *goFunction {
+	f := &goFunction{}
+	f.LogGroup = awslogs.NewLogGroup(scope, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+		Retention:     awslogs.RetentionDays_ONE_YEAR,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	f.Role = newLambdaRole(scope, id+"Role", f.LogGroup, props.Network != nil)
+
+	fp := &awslambda.FunctionProps{
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String("bootstrap"),
+		Code:         awslambda.Code_FromAsset(jsii.String(props.Binary.Dir), nil),
+		Description:  jsii.String(props.Description),
+		MemorySize:   jsii.Number(float64(props.MemoryMB)),
+		Timeout:      props.Timeout,
+		Role:         f.Role,
+		LogGroup:     f.LogGroup,
+		Environment:  &props.Environment,
+		Tracing:      awslambda.Tracing_DISABLED,
+	}
+	if props.Network != nil {
+		f.SecurityGroup = awsec2.NewSecurityGroup(scope, jsii.String(id+"SecurityGroup"), &awsec2.SecurityGroupProps{
+			Vpc:              props.Network.Vpc,
+			Description:      jsii.String(props.Description + ": no egress except the rules added for it"),
+			AllowAllOutbound: jsii.Bool(false),
+		})
+		fp.Vpc = props.Network.Vpc
+		fp.VpcSubnets = props.Network.Subnets
+		fp.SecurityGroups = &[]awsec2.ISecurityGroup{f.SecurityGroup}
+	}
+	f.Function = awslambda.NewFunction(scope, jsii.String(id), fp)
+	return f
+}
+
+// newLambdaRole is a role Lambda can assume, allowed to write to its own log
+// group and, in a VPC, to manage the network interfaces Lambda attaches.
+func newLambdaRole(scope constructs.Construct, id string, logs awslogs.ILogGroup, inVpc bool) awsiam.Role {
+	statements := []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("WriteOwnLogs"),
+			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+			Resources: jsii.Strings(*logs.LogGroupArn()),
+		}),
+	}
+	if inVpc {
+		// These EC2 actions do not support resource-level scoping for the
+		// calls Lambda makes, so "*" is what AWS's own managed policy uses.
+		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String("ManageVpcNetworkInterfaces"),
+			Actions: jsii.Strings("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces",
+				"ec2:DescribeSubnets", "ec2:DeleteNetworkInterface",
+				"ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"),
+			Resources: jsii.Strings("*"),
+		}))
+	}
+	return awsiam.NewRole(scope, jsii.String(id), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		InlinePolicies: &map[string]awsiam.PolicyDocument{
+			"Runtime": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &statements}),
+		},
+	})
+}

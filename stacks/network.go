@@ -1,0 +1,97 @@
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// NetworkProps configures Network.
+type NetworkProps struct {
+	// VpcID selects an existing VPC. Default "": a new VPC with two
+	// availability zones and isolated subnets only (no NAT gateway, no
+	// internet gateway).
+	VpcID string
+	// SubnetIDs and AvailabilityZones describe the existing VPC's subnets to
+	// use, in the same order. Required with VpcID. They are taken as given
+	// (no lookup), so synth needs no AWS credentials.
+	SubnetIDs         []string
+	AvailabilityZones []string
+	// SecretsManagerEndpoint adds an interface endpoint for Secrets Manager,
+	// the only AWS API the bootstrap function calls. Default true is
+	// expressed by DefaultConfig; here the zero value means no endpoint.
+	SecretsManagerEndpoint bool
+}
+
+// Network is where the database and the functions live: isolated subnets,
+// reachable from nothing outside the VPC.
+type Network struct {
+	constructs.Construct
+	Vpc     awsec2.IVpc
+	Subnets *awsec2.SubnetSelection
+	// EndpointSecurityGroup guards the Secrets Manager endpoint (nil when no
+	// endpoint is created); AllowFrom opens it to a function.
+	EndpointSecurityGroup awsec2.ISecurityGroup
+}
+
+// NewNetwork creates or imports the VPC and the Secrets Manager endpoint.
+func NewNetwork(scope constructs.Construct, id string, props NetworkProps) *Network {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	n := &Network{Construct: c}
+	if props.VpcID == "" {
+		vpc := awsec2.NewVpc(c, jsii.String("Vpc"), &awsec2.VpcProps{
+			MaxAzs:                       jsii.Number(2),
+			NatGateways:                  jsii.Number(0),
+			RestrictDefaultSecurityGroup: jsii.Bool(true),
+			SubnetConfiguration: &[]*awsec2.SubnetConfiguration{{
+				Name:       jsii.String("Isolated"),
+				SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED,
+				CidrMask:   jsii.Number(24),
+			}},
+		})
+		// Flow logs record rejected and accepted traffic for audits; a
+		// year's retention is the usual compliance floor.
+		vpc.AddFlowLog(jsii.String("FlowLog"), &awsec2.FlowLogOptions{
+			Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(
+				awslogs.NewLogGroup(c, jsii.String("FlowLogGroup"), &awslogs.LogGroupProps{
+					Retention: awslogs.RetentionDays_ONE_YEAR,
+				}), nil),
+			TrafficType: awsec2.FlowLogTrafficType_ALL,
+		})
+		n.Vpc = vpc
+	} else {
+		n.Vpc = awsec2.Vpc_FromVpcAttributes(c, jsii.String("Vpc"), &awsec2.VpcAttributes{
+			VpcId:             jsii.String(props.VpcID),
+			AvailabilityZones: jsii.Strings(props.AvailabilityZones...),
+			IsolatedSubnetIds: jsii.Strings(props.SubnetIDs...),
+		})
+	}
+	n.Subnets = &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}
+
+	if props.SecretsManagerEndpoint {
+		sg := awsec2.NewSecurityGroup(c, jsii.String("SecretsManagerEndpointSecurityGroup"), &awsec2.SecurityGroupProps{
+			Vpc:              n.Vpc,
+			Description:      jsii.String("Secrets Manager endpoint: HTTPS from the bootstrap function only"),
+			AllowAllOutbound: jsii.Bool(false),
+		})
+		n.Vpc.AddInterfaceEndpoint(jsii.String("SecretsManagerEndpoint"), &awsec2.InterfaceVpcEndpointOptions{
+			Service:           awsec2.InterfaceVpcEndpointAwsService_SECRETS_MANAGER(),
+			Subnets:           n.Subnets,
+			PrivateDnsEnabled: jsii.Bool(true),
+			SecurityGroups:    &[]awsec2.ISecurityGroup{sg},
+			Open:              jsii.Bool(false),
+		})
+		n.EndpointSecurityGroup = sg
+	}
+	return n
+}
+
+// AllowEndpointFrom lets peer reach the Secrets Manager endpoint on 443.
+func (n *Network) AllowEndpointFrom(peer awsec2.ISecurityGroup, description string) {
+	if n.EndpointSecurityGroup == nil {
+		return
+	}
+	n.EndpointSecurityGroup.AddIngressRule(peer, awsec2.Port_Tcp(jsii.Number(443)), jsii.String(description), nil)
+	peer.AddEgressRule(n.EndpointSecurityGroup, awsec2.Port_Tcp(jsii.Number(443)), jsii.String(description), nil)
+}

@@ -1,0 +1,71 @@
+package stacks
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// QueryFunctionProps configures QueryFunction.
+type QueryFunctionProps struct {
+	Network *Network
+	// User is the database user the function logs in as; the function gets
+	// rds-db:connect for exactly that user and nothing else for data.
+	User *DatabaseUser
+	// Binary is the built query handler (lambda/cmd/query).
+	Binary GoBinary
+	// MemoryMB is 128-10240 (DefaultConfig: 256).
+	MemoryMB int
+	// TimeoutSeconds is 1-900 (DefaultConfig: 15).
+	TimeoutSeconds int
+}
+
+// QueryFunction is the Go Lambda that signs an IAM token for each new
+// connection and queries over TLS. Its environment holds where to connect
+// and as whom (DB_ENDPOINT, DB_PORT, DB_USER, DB_NAME, DB_REGION), never a
+// secret: the token is made from the function's own role credentials.
+type QueryFunction struct {
+	constructs.Construct
+	Function awslambda.Function
+	fn       *goFunction
+}
+
+// NewQueryFunction creates the function in the VPC, opens the database port
+// to it and grants it rds-db:connect for props.User.
+func NewQueryFunction(scope constructs.Construct, id string, props QueryFunctionProps) (*QueryFunction, error) {
+	if props.User == nil || props.Network == nil {
+		return nil, fmt.Errorf("query function %s: Network and User are required", id)
+	}
+	if props.MemoryMB < 128 || props.MemoryMB > 10240 {
+		return nil, &ConfigError{Key: "functionMemoryMb", Value: props.MemoryMB, Allowed: "128 to 10240 MB"}
+	}
+	if props.TimeoutSeconds < 1 || props.TimeoutSeconds > 900 {
+		return nil, &ConfigError{Key: "functionTimeoutSeconds", Value: props.TimeoutSeconds, Allowed: "1 to 900 seconds"}
+	}
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	cluster := props.User.cluster
+	fn := newGoFunction(c, "Function", goFunctionProps{
+		Binary:      props.Binary,
+		Description: "rdsiam query function (IAM database authentication)",
+		Network:     props.Network,
+		MemoryMB:    props.MemoryMB,
+		Timeout:     awscdk.Duration_Seconds(jsii.Number(float64(props.TimeoutSeconds))),
+		Environment: map[string]*string{
+			"DB_ENDPOINT": cluster.DB.ClusterEndpoint().Hostname(),
+			"DB_PORT":     jsii.String(strconv.Itoa(DatabasePort)),
+			"DB_USER":     jsii.String(props.User.UserName),
+			"DB_NAME":     jsii.String(props.User.DatabaseName),
+			"DB_REGION":   awscdk.Stack_Of(c).Region(),
+		},
+	})
+	cluster.AllowFrom(fn.SecurityGroup, "MySQL from the query function")
+	props.User.GrantConnect(fn.Role)
+	// Invocations before the user exists would fail with 1045; deploy order
+	// keeps the first ones clean.
+	fn.Function.Node().AddDependency(props.User)
+	return &QueryFunction{Construct: c, Function: fn.Function, fn: fn}, nil
+}

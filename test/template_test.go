@@ -1,0 +1,180 @@
+package test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"rdsiam/internal/jsiinode"
+	"rdsiam/stacks"
+)
+
+// template is one synthesized CloudFormation template, parsed for
+// assertions and kept as the exact bytes cdk synth writes.
+type template struct {
+	Raw       []byte
+	Resources map[string]resource `json:"Resources"`
+	Outputs   map[string]struct {
+		Value       any    `json:"Value"`
+		Description string `json:"Description"`
+	} `json:"Outputs"`
+}
+
+type resource struct {
+	Type       string         `json:"Type"`
+	Properties map[string]any `json:"Properties"`
+	DependsOn  any            `json:"DependsOn"`
+}
+
+// synthesized holds the templates TestMain made, by variant name. The jsii
+// runtime costs seconds to start, so the package synthesizes once.
+var synthesized = map[string]*template{}
+
+// variants are the configurations the tests synthesize.
+var variants = map[string]func(*stacks.Config){
+	"default": func(*stacks.Config) {},
+	"provisioned": func(c *stacks.Config) {
+		c.Writer = stacks.WriterProvisioned
+		c.InstanceClass = "db.r7g.large"
+	},
+	"existing-vpc": func(c *stacks.Config) {
+		c.VpcID = "vpc-0123456789abcdef0"
+		c.SubnetIDs = []string{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"}
+		c.AvailabilityZones = []string{"eu-west-1a", "eu-west-1b"}
+		c.DeletionProtection = false
+		c.RemovalPolicy = "destroy"
+		c.RetainUser = true
+	},
+}
+
+func TestMain(m *testing.M) {
+	if err := synthesizeAll(); err != nil {
+		fmt.Fprintln(os.Stderr, "synth:", err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+// moduleRoot is the repository root (the tests run in test/).
+var moduleRoot string
+
+func synthesizeAll() error {
+	root, err := stacks.ModuleRoot(".")
+	if err != nil {
+		return err
+	}
+	moduleRoot = root
+	jsiinode.Use(root)
+	defer jsii.Close()
+	bins, err := stacks.BuildGoLambdas(root, stacks.LambdaPackages)
+	if err != nil {
+		return err
+	}
+	out, err := os.MkdirTemp("", "rdsiam-synth-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(out)
+	for name, mutate := range variants {
+		cfg := stacks.DefaultConfig()
+		mutate(&cfg)
+		dir := filepath.Join(out, name)
+		app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(dir)})
+		if _, err := stacks.NewRdsIamStack(app, cfg.StackName, stacks.RdsIamStackProps{Config: cfg, Binaries: bins}); err != nil {
+			return fmt.Errorf("variant %s: %w", name, err)
+		}
+		app.Synth(nil)
+		raw, err := os.ReadFile(filepath.Join(dir, cfg.StackName+".template.json"))
+		if err != nil {
+			return fmt.Errorf("variant %s: %w", name, err)
+		}
+		t := &template{Raw: raw}
+		if err := json.Unmarshal(raw, t); err != nil {
+			return fmt.Errorf("variant %s: %w", name, err)
+		}
+		manifest, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+		if err != nil {
+			return err
+		}
+		// A lookup (VPC, AZs) would show up as missing context, which needs
+		// AWS credentials to fill: synth must not depend on any.
+		if strings.Contains(string(manifest), `"missing"`) {
+			return fmt.Errorf("variant %s needs context lookups: %s", name, manifest)
+		}
+		synthesized[name] = t
+	}
+	return nil
+}
+
+// tmpl returns a synthesized variant or fails the test.
+func tmpl(t *testing.T, variant string) *template {
+	t.Helper()
+	tp, ok := synthesized[variant]
+	if !ok {
+		t.Fatalf("no synthesized variant %q", variant)
+	}
+	return tp
+}
+
+// ofType returns the logical ids of resources of a type, sorted.
+func (tp *template) ofType(typ string) []string {
+	var ids []string
+	for id, r := range tp.Resources {
+		if r.Type == typ {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// only returns the single resource of typ, failing the test otherwise.
+func (tp *template) only(t *testing.T, typ string) (string, resource) {
+	t.Helper()
+	ids := tp.ofType(typ)
+	if len(ids) != 1 {
+		t.Fatalf("want exactly one %s, got %v", typ, ids)
+	}
+	return ids[0], tp.Resources[ids[0]]
+}
+
+// byPrefix returns the single resource of typ whose logical id starts with
+// prefix (CDK appends a hash to the construct path).
+func (tp *template) byPrefix(t *testing.T, typ, prefix string) (string, resource) {
+	t.Helper()
+	var found []string
+	for _, id := range tp.ofType(typ) {
+		if strings.HasPrefix(id, prefix) {
+			found = append(found, id)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("want one %s with logical id prefix %q, got %v (all: %v)", typ, prefix, found, tp.ofType(typ))
+	}
+	return found[0], tp.Resources[found[0]]
+}
+
+// ref and getAtt build the intrinsic forms CDK emits, for comparisons.
+func ref(id string) map[string]any { return map[string]any{"Ref": id} }
+func getAtt(id, attr string) map[string]any {
+	return map[string]any{"Fn::GetAtt": []any{id, attr}}
+}
+
+// jsonEqual compares two JSON-like values by their encoding.
+func jsonEqual(a, b any) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}
+
+func asJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
