@@ -10,17 +10,26 @@ export JSII_NODE := $(NODE)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: setup synth test vet fuzz bench local clean ci
+.PHONY: setup synth deploy diff test vet fuzz bench local clean
 
 setup: node_modules/.installed
 	go mod download
 
+# The go.mod marks node_modules as another module, so ./... skips the Go
+# templates the CDK CLI ships.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
+	printf 'module node_modules\n' > node_modules/go.mod
 	touch $@
 
 synth: setup
-	$(CDK) synth --quiet --no-notices
+	$(CDK) synth --quiet --no-notices $(CDK_ARGS)
+
+deploy: setup
+	$(CDK) deploy --no-notices $(CDK_ARGS)
+
+diff: setup
+	$(CDK) diff --no-notices $(CDK_ARGS)
 
 test: setup
 	go test ./...

@@ -66,6 +66,6 @@ func NewQueryFunction(scope constructs.Construct, id string, props QueryFunction
 	props.User.GrantConnect(fn.Role)
 	// Invocations before the user exists would fail with 1045; deploy order
 	// keeps the first ones clean.
-	fn.Function.Node().AddDependency(props.User)
+	fn.Function.Node().AddDependency(props.User.Construct)
 	return &QueryFunction{Construct: c, Function: fn.Function, fn: fn}, nil
 }

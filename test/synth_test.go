@@ -241,7 +241,8 @@ func TestDatabaseUserCustomResource(t *testing.T) {
 	}{{"default", "false"}, {"existing-vpc", "true"}} {
 		tp := tmpl(t, tc.variant)
 		clusterID, _ := tp.only(t, "AWS::RDS::DBCluster")
-		secretID, _ := tp.only(t, "AWS::SecretsManager::Secret")
+		// The secret's ARN via its attachment, which adds host and port to it.
+		secretID, _ := tp.only(t, "AWS::SecretsManager::SecretTargetAttachment")
 		_, cr := tp.only(t, "Custom::DatabaseUser")
 		p := cr.Properties
 		want := map[string]any{

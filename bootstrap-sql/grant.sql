@@ -1,0 +1,2 @@
+{{- /* Grant database-level privileges on every table of the database. */ -}}
+GRANT {{.Privileges}} ON {{.Database}}.* TO {{.Account}}

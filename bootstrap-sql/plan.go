@@ -1,0 +1,173 @@
+package bootstrapsql
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"rdsiam/lambda/sqlident"
+)
+
+// step names one template and the statement details around it; plans are
+// lists of steps, rendered together by build.
+type step struct {
+	file       string
+	purpose    string
+	privileges []string // for grant/revoke templates
+	database   string   // overrides the spec's database (revoke on the old one)
+	tolerate   []uint16
+}
+
+// build renders steps for the normalized spec n.
+func build(n Spec, steps []step) ([]Statement, error) {
+	out := make([]Statement, 0, len(steps))
+	for _, st := range steps {
+		target := n
+		if st.database != "" {
+			target.Database = st.database
+		}
+		sql, err := render(st.file, valuesFor(target, st.privileges))
+		if err != nil {
+			return nil, fmt.Errorf("user %q: %s: %w", n.User, st.purpose, err)
+		}
+		out = append(out, Statement{SQL: sql, Purpose: st.purpose, TolerateErrors: slices.Clone(st.tolerate)})
+	}
+	return out, nil
+}
+
+// Step constructors, named after the statement they produce.
+
+func createDatabase(db string) step {
+	return step{file: "create_database.sql", purpose: "create database " + db}
+}
+func createUser() step { return step{file: "create_user.sql", purpose: "create user"} }
+func alterUserIAM() step {
+	return step{file: "alter_user_iam.sql", purpose: "switch user to IAM authentication"}
+}
+func requireSSL() step { return step{file: "require_ssl.sql", purpose: "require TLS for user"} }
+func revokeAll() step {
+	return step{file: "revoke_all.sql", purpose: "revoke all privileges", tolerate: revokeTolerates}
+}
+func grant(privs []string, db string) step {
+	return step{file: "grant.sql", purpose: "grant " + strings.Join(privs, ", ") + " on " + db,
+		privileges: privs, database: db}
+}
+func revoke(privs []string, db string) step {
+	return step{file: "revoke.sql", purpose: "revoke " + strings.Join(privs, ", ") + " on " + db,
+		privileges: privs, database: db, tolerate: revokeTolerates}
+}
+func createSampleTable(db string) step {
+	return step{file: "create_sample_table.sql", purpose: "create sample table " + db + ".items",
+		database: db}
+}
+func dropUser() step { return step{file: "drop_user.sql", purpose: "drop user"} }
+
+// Create returns the statements that bring a new user to the state s
+// describes, in order:
+//
+//  1. create the database if missing;
+//  2. create the user for IAM authentication if missing, and switch it to IAM
+//     authentication in case it already existed with a password;
+//  3. require TLS for the user;
+//  4. revoke everything it holds, then grant exactly s.Privileges on the
+//     database, so a pre-existing user does not keep stray privileges;
+//  5. create the sample table `items` if missing.
+//
+// Every statement is idempotent, so running the list again (a redelivered
+// request) is safe. It returns an error naming every invalid field of s.
+func Create(s Spec) ([]Statement, error) {
+	n, err := s.Normalize()
+	if err != nil {
+		return nil, fmt.Errorf("plan create: %w", err)
+	}
+	return build(n, createSteps(n))
+}
+
+func createSteps(n Spec) []step {
+	return []step{
+		createDatabase(n.Database),
+		createUser(),
+		alterUserIAM(),
+		requireSSL(),
+		revokeAll(),
+		grant(n.Privileges, n.Database),
+		createSampleTable(n.Database),
+	}
+}
+
+// Update returns the statements that move a user from old to new. new must
+// be valid; the error names every invalid field.
+//
+// Same user, same database: ensure IAM authentication and TLS, then GRANT the
+// privileges new adds, then REVOKE the ones it drops. Granting before revoking
+// means that a failure midway leaves the user with more privileges, never
+// fewer than either version needs, and a retry completes the change.
+//
+// Same user, database changed: ensure IAM authentication and TLS, create the
+// new database, grant new.Privileges on it, create the sample table there,
+// and only then revoke old.Privileges on the old database. The old database
+// itself is kept.
+//
+// User changed: Create(new). The old user is not touched here: the dbuser
+// Lambda derives the physical resource id from the user name, so a rename is
+// a replacement, and CloudFormation later sends a Delete with the old
+// properties, which drops the old user.
+//
+// Old invalid: Create(new). This happens when CloudFormation rolls back an
+// update whose new properties were rejected: the rejected values then arrive
+// as old. Nothing can have been applied for them, and Create converges on new
+// from any state.
+//
+// REVOKE statements tolerate ErrNonexistingGrant and ErrNonexistingTableGrant,
+// so the same Update can run twice. Update assumes the user still exists; if
+// it was dropped by hand, the IAM ALTER USER fails (MySQL error 1396).
+func Update(old, new Spec) ([]Statement, error) {
+	n, err := new.Normalize()
+	if err != nil {
+		return nil, fmt.Errorf("plan update: new properties: %w", err)
+	}
+	o, err := old.Normalize()
+	if err != nil || o.User != n.User {
+		return build(n, createSteps(n))
+	}
+	steps := []step{alterUserIAM(), requireSSL()}
+	if o.Database != n.Database {
+		steps = append(steps,
+			createDatabase(n.Database),
+			grant(n.Privileges, n.Database),
+			createSampleTable(n.Database),
+			revoke(o.Privileges, o.Database),
+		)
+		return build(n, steps)
+	}
+	if added := minus(n.Privileges, o.Privileges); len(added) > 0 {
+		steps = append(steps, grant(added, n.Database))
+	}
+	if removed := minus(o.Privileges, n.Privileges); len(removed) > 0 {
+		steps = append(steps, revoke(removed, n.Database))
+	}
+	return build(n, steps)
+}
+
+// minus returns the elements of a that are not in b, keeping a's order.
+func minus(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// Delete returns the statement that drops the user s.User with all its
+// grants: DROP USER IF EXISTS, so deleting twice, or deleting a user that
+// was never created, succeeds. The database and its data are kept. Only
+// s.User is validated, so a Delete still works when the rest of an old
+// configuration no longer passes validation.
+func Delete(s Spec) ([]Statement, error) {
+	if err := sqlident.ValidateUserName(s.User); err != nil {
+		return nil, fmt.Errorf("plan delete: %w", err)
+	}
+	return build(Spec{User: s.User}, []step{dropUser()})
+}

@@ -1,0 +1,67 @@
+package bootstrapsql
+
+import (
+	"embed"
+	"fmt"
+	"strings"
+	"sync"
+	"text/template"
+
+	"rdsiam/lambda/sqlident"
+)
+
+// sqlFiles are the statement templates, one statement per file, named after
+// what the statement does.
+//
+//go:embed *.sql
+var sqlFiles embed.FS
+
+// templates parses sqlFiles once. Parsing can only fail if a .sql file in
+// this folder is broken, which the package tests catch; returning the error
+// instead of panicking keeps even that case from crashing the Lambda.
+var templates = sync.OnceValues(func() (*template.Template, error) {
+	t, err := template.New("").Option("missingkey=error").ParseFS(sqlFiles, "*.sql")
+	if err != nil {
+		return nil, fmt.Errorf("parse embedded SQL templates: %w", err)
+	}
+	return t, nil
+})
+
+// accountHost is the host part of the account: IAM authentication decides
+// who may log in, so the account is not tied to a client address.
+const accountHost = "%"
+
+// sqlValues is the only data templates see. Every field is already validated
+// and quoted, so it can be spliced into SQL as is; it is built only by
+// valuesFor, from a Spec that passed Normalize.
+type sqlValues struct {
+	Account    string // `user`@'%'
+	Database   string // `database`
+	Privileges string // canonical privilege names joined by ", ", e.g. "INSERT, SELECT"
+}
+
+// valuesFor quotes the fields of n, which must come from Spec.Normalize. The
+// privileges are passed separately because Update grants and revokes subsets
+// of n.Privileges; they must be canonical names from
+// sqlident.NormalizePrivileges, which are fixed keywords and need no quoting.
+func valuesFor(n Spec, privileges []string) sqlValues {
+	return sqlValues{
+		Account:    sqlident.QuoteIdentifier(n.User) + "@" + sqlident.QuoteString(accountHost),
+		Database:   sqlident.QuoteIdentifier(n.Database),
+		Privileges: strings.Join(privileges, ", "),
+	}
+}
+
+// render executes the template in file with v and returns the statement
+// with surrounding white space removed.
+func render(file string, v sqlValues) (string, error) {
+	t, err := templates()
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, file, v); err != nil {
+		return "", fmt.Errorf("render %s: %w", file, err)
+	}
+	return strings.TrimSpace(b.String()), nil
+}

@@ -1,0 +1,100 @@
+package dbuser
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"strings"
+	"sync"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// fakeDB is a database/sql connector that records statements instead of
+// talking to MySQL. It lets the handler's flow be tested end to end; the
+// real-database tests run against a local MySQL stand-in elsewhere.
+type fakeDB struct {
+	mu          sync.Mutex
+	connectErrs []error          // returned by successive Connect calls, then success
+	failOn      map[string]error // statement prefix -> error to return
+	cfg         *mysql.Config    // what Handler.Open was given
+	connects    int
+	execs       []string
+	execConn    []int // which connection ran each statement
+}
+
+// open is a Handler.Open that records cfg and serves connections from f.
+func (f *fakeDB) open(_ context.Context, cfg *mysql.Config) (*sql.DB, error) {
+	f.mu.Lock()
+	f.cfg = cfg
+	f.mu.Unlock()
+	return sql.OpenDB(f), nil
+}
+
+func (f *fakeDB) Connect(context.Context) (driver.Conn, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.connects++
+	if len(f.connectErrs) > 0 {
+		err := f.connectErrs[0]
+		f.connectErrs = f.connectErrs[1:]
+		return nil, err
+	}
+	return &fakeConn{db: f, id: f.connects}, nil
+}
+
+func (f *fakeDB) Driver() driver.Driver { return fakeDriver{} }
+
+func (f *fakeDB) statements() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.execs...)
+}
+
+type fakeDriver struct{}
+
+func (fakeDriver) Open(string) (driver.Conn, error) { return nil, errors.New("use the connector") }
+
+type fakeConn struct {
+	db *fakeDB
+	id int
+}
+
+func (c *fakeConn) ExecContext(_ context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if len(args) > 0 {
+		return nil, errors.New("fake: statements must not take arguments")
+	}
+	c.db.mu.Lock()
+	defer c.db.mu.Unlock()
+	c.db.execs = append(c.db.execs, query)
+	c.db.execConn = append(c.db.execConn, c.id)
+	for prefix, err := range c.db.failOn {
+		if strings.HasPrefix(query, prefix) {
+			return nil, err
+		}
+	}
+	return driver.RowsAffected(0), nil
+}
+
+func (c *fakeConn) Prepare(string) (driver.Stmt, error) {
+	return nil, errors.New("fake: prepared statements are not expected")
+}
+func (c *fakeConn) Close() error              { return nil }
+func (c *fakeConn) Begin() (driver.Tx, error) { return nil, errors.New("fake: no transactions") }
+
+// fakeSecrets is a SecretSource with a canned answer.
+type fakeSecrets struct {
+	secret MasterSecret
+	err    error
+	calls  int
+}
+
+func (f *fakeSecrets) MasterSecret(context.Context, string) (MasterSecret, error) {
+	f.calls++
+	return f.secret, f.err
+}
+
+func masterSecret() MasterSecret {
+	return MasterSecret{Username: "dbmaster", Password: testPassword, Host: "db.example.com", Port: 3306}
+}
