@@ -57,11 +57,19 @@ func NewUserProvider(scope constructs.Construct, id string, props UserProviderPr
 		Retention:     awslogs.RetentionDays_ONE_YEAR,
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
+	frameworkRole := newLambdaRole(c, "FrameworkRole", frameworkLogs, false)
 	p.Provider = customresources.NewProvider(c, jsii.String("Provider"), &customresources.ProviderProps{
 		OnEventHandler:       p.Handler.Function,
 		LogGroup:             frameworkLogs,
-		FrameworkOnEventRole: newLambdaRole(c, "FrameworkRole", frameworkLogs, false),
+		FrameworkOnEventRole: frameworkRole,
 	})
+	suppress(p.Provider.Node().FindChild(jsii.String("framework-onEvent")),
+		nagSynchronousOnly, nagNoTracing,
+		nagRule{ID: "Serverless-LambdaDefaultMemorySize",
+			Reason: "CDK's provider framework function; its memory is not configurable and it only relays events to the handler."})
+	suppress(frameworkRole.Node().FindChild(jsii.String("DefaultPolicy")),
+		nagRule{ID: "AwsSolutions-IAM5", AppliesToRegex: `^Resource::<[A-Za-z0-9]*Handler[0-9A-F]{8}\.Arn>:\*$`,
+			Reason: "The provider framework invokes the handler by qualified ARN (function:version); CDK grants lambda:InvokeFunction on this one function's ARN and its :* qualifiers, nothing else."})
 	return p
 }
 

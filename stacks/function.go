@@ -64,6 +64,7 @@ func newGoFunction(scope constructs.Construct, id string, props goFunctionProps)
 		fp.SecurityGroups = &[]awsec2.ISecurityGroup{f.SecurityGroup}
 	}
 	f.Function = awslambda.NewFunction(scope, jsii.String(id), fp)
+	suppress(f.Function, nagSynchronousOnly, nagNoTracing)
 	return f
 }
 
@@ -88,10 +89,17 @@ func newLambdaRole(scope constructs.Construct, id string, logs awslogs.ILogGroup
 			Resources: jsii.Strings("*"),
 		}))
 	}
-	return awsiam.NewRole(scope, jsii.String(id), &awsiam.RoleProps{
+	role := awsiam.NewRole(scope, jsii.String(id), &awsiam.RoleProps{
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		InlinePolicies: &map[string]awsiam.PolicyDocument{
 			"Runtime": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &statements}),
 		},
 	})
+	if inVpc {
+		const why = "Statement ManageVpcNetworkInterfaces only: ec2:CreateNetworkInterface and the other ENI calls Lambda makes for a VPC function cannot be scoped to resources (the same statement as AWS's AWSLambdaVPCAccessExecutionRole, without its account-wide log rights)."
+		suppress(role,
+			nagRule{ID: "AwsSolutions-IAM5", AppliesTo: []string{"Resource::*"}, Reason: why},
+			nagRule{ID: "Serverless-LambdaStarPermissions", Reason: why})
+	}
+	return role
 }

@@ -30,14 +30,19 @@ func TestSnapshots(t *testing.T) {
 		"security-groups": securityGroupSnapshot,
 		"database-users":  databaseUserSnapshot,
 		"aurora":          auroraSnapshot,
+		"nag-suppressions": func(tp *template) any {
+			return nagSuppressions(tp)
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			got, err := json.MarshalIndent(readable(build(tp)), "", "  ")
-			if err != nil {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false) // keep <, > and & readable in the diff
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(readable(build(tp))); err != nil {
 				t.Fatal(err)
 			}
-			got = append(got, '\n')
-			compareSnapshot(t, filepath.Join("snapshots", name+".json"), got)
+			compareSnapshot(t, filepath.Join("snapshots", name+".json"), buf.Bytes())
 		})
 	}
 }

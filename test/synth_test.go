@@ -30,9 +30,11 @@ func TestClusterSecuritySettings(t *testing.T) {
 			if p["DeletionProtection"] != wantProtection {
 				t.Errorf("DeletionProtection = %v, want %v", p["DeletionProtection"], wantProtection)
 			}
-			// The master password comes from the generated secret, never a literal.
-			if pw, ok := p["MasterUserPassword"].(map[string]any); !ok || !strings.Contains(asJSON(pw), "resolve:secretsmanager") {
-				t.Errorf("MasterUserPassword is not a Secrets Manager dynamic reference: %s", asJSON(p["MasterUserPassword"]))
+			// RDS generates, stores and rotates the master password: the
+			// template holds none, not even a reference.
+			if p["ManageMasterUserPassword"] != true || p["MasterUserPassword"] != nil {
+				t.Errorf("ManageMasterUserPassword = %v, MasterUserPassword = %s; want RDS-managed master password",
+					p["ManageMasterUserPassword"], asJSON(p["MasterUserPassword"]))
 			}
 
 			// TLS is required by the server through the cluster parameter group.
@@ -241,8 +243,6 @@ func TestDatabaseUserCustomResource(t *testing.T) {
 	}{{"default", "false"}, {"existing-vpc", "true"}} {
 		tp := tmpl(t, tc.variant)
 		clusterID, _ := tp.only(t, "AWS::RDS::DBCluster")
-		// The secret's ARN via its attachment, which adds host and port to it.
-		secretID, _ := tp.only(t, "AWS::SecretsManager::SecretTargetAttachment")
 		_, cr := tp.only(t, "Custom::DatabaseUser")
 		p := cr.Properties
 		want := map[string]any{
@@ -251,7 +251,7 @@ func TestDatabaseUserCustomResource(t *testing.T) {
 			"Privileges":     []any{"INSERT", "SELECT"},
 			"RetainOnDelete": tc.retain,
 			"Port":           "3306",
-			"SecretArn":      ref(secretID),
+			"SecretArn":      getAtt(clusterID, "MasterUserSecret.SecretArn"),
 			"Endpoint":       getAtt(clusterID, "Endpoint.Address"),
 		}
 		for key, w := range want {

@@ -19,9 +19,12 @@ import (
 // template is one synthesized CloudFormation template, parsed for
 // assertions and kept as the exact bytes cdk synth writes.
 type template struct {
-	Raw       []byte
-	Resources map[string]resource `json:"Resources"`
-	Outputs   map[string]struct {
+	Raw []byte
+	// NagFindings are the cdk-nag errors and warnings of this synth
+	// ("<construct path>: <message>"); suppressed findings are not included.
+	NagFindings []string
+	Resources   map[string]resource `json:"Resources"`
+	Outputs     map[string]struct {
 		Value       any    `json:"Value"`
 		Description string `json:"Description"`
 	} `json:"Outputs"`
@@ -31,6 +34,7 @@ type resource struct {
 	Type       string         `json:"Type"`
 	Properties map[string]any `json:"Properties"`
 	DependsOn  any            `json:"DependsOn"`
+	Metadata   map[string]any `json:"Metadata"`
 }
 
 // synthesized holds the templates TestMain made, by variant name. The jsii
@@ -90,6 +94,8 @@ func synthesizeAll() error {
 		if _, err := stacks.NewRdsIamStack(app, cfg.StackName, stacks.RdsIamStackProps{Config: cfg, Binaries: bins}); err != nil {
 			return fmt.Errorf("variant %s: %w", name, err)
 		}
+		// Nag only adds annotations: the template is the same without it.
+		stacks.ApplyNag(app)
 		app.Synth(nil)
 		raw, err := os.ReadFile(filepath.Join(dir, cfg.StackName+".template.json"))
 		if err != nil {
@@ -107,6 +113,9 @@ func synthesizeAll() error {
 		// AWS credentials to fill: synth must not depend on any.
 		if strings.Contains(string(manifest), `"missing"`) {
 			return fmt.Errorf("variant %s needs context lookups: %s", name, manifest)
+		}
+		if t.NagFindings, err = nagFindings(manifest); err != nil {
+			return fmt.Errorf("variant %s: %w", name, err)
 		}
 		synthesized[name] = t
 	}
@@ -177,4 +186,38 @@ func jsonEqual(a, b any) bool {
 func asJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// nagFindings reads the error and warning annotations from a cloud assembly
+// manifest.
+func nagFindings(manifest []byte) ([]string, error) {
+	var m struct {
+		Artifacts map[string]struct {
+			Metadata map[string][]struct {
+				Type string `json:"type"`
+				Data any    `json:"data"`
+			} `json:"metadata"`
+		} `json:"artifacts"`
+	}
+	if err := json.Unmarshal(manifest, &m); err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	var out []string
+	for _, a := range m.Artifacts {
+		for path, entries := range a.Metadata {
+			for _, e := range entries {
+				if e.Type == "aws:cdk:error" || e.Type == "aws:cdk:warning" {
+					out = append(out, fmt.Sprintf("%s: %s %v", path, e.Type, e.Data))
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// decodeInto converts a JSON-like value into dst through its encoding.
+func decodeInto(v any, dst any) bool {
+	b, err := json.Marshal(v)
+	return err == nil && json.Unmarshal(b, dst) == nil
 }

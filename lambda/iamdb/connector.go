@@ -1,0 +1,185 @@
+package iamdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/go-sql-driver/mysql"
+
+	"rdsiam/lambda/rdstls"
+)
+
+// Connector is a database/sql/driver.Connector that opens MySQL connections
+// authenticated with RDS IAM tokens. Create it with [NewConnector]; it is safe
+// for concurrent use. Pass it to sql.OpenDB, or use [Connector.OpenDB] or
+// [Open], which also apply the Config's pool limits.
+type Connector struct {
+	cfg    Config        // validated, defaults applied
+	base   *mysql.Config // passwordless template; the driver clones it per connect
+	mysql  driver.Connector
+	src    tokenSource
+	tokens tokenCache
+
+	connectAttempts atomic.Uint64
+	connectFailures atomic.Uint64
+}
+
+// Stats are a Connector's counters since it was created, for tests,
+// benchmarks and metrics.
+type Stats struct {
+	// TokensSigned counts tokens built with a fresh SigV4 signature.
+	TokensSigned uint64
+	// TokensReused counts connects that reused a cached token.
+	TokensReused uint64
+	// ConnectAttempts counts calls to Connect (new physical connections
+	// requested by the pool), successful or not.
+	ConnectAttempts uint64
+	// ConnectFailures counts Connect calls that returned an error.
+	ConnectFailures uint64
+}
+
+// NewConnector validates c, applies its defaults and returns a Connector for
+// it. It does not connect or sign anything; the first token is signed by the
+// first Connect. It returns the [Config.Validate] error for an invalid c, or
+// an error if c.TLS is nil and the embedded RDS CA bundle cannot be loaded.
+//
+// Each connection logs in as c.User with a token as its password, using
+// MySQL's cleartext client plugin (which AWSAuthenticationPlugin requires)
+// inside TLS. The token is set on a per-connection copy of the driver
+// configuration just before dialling; the Connector itself never holds a
+// password, so no DSN built from it can leak one.
+func NewConnector(c Config) (*Connector, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	c = c.withDefaults()
+
+	var tlsCfg = c.TLS
+	if tlsCfg == nil {
+		var err error
+		if tlsCfg, err = rdstls.Config(c.Host, nil); err != nil {
+			return nil, fmt.Errorf("iamdb: TLS for %s: %w", c.Host, err)
+		}
+	} else {
+		// Our copy: later changes by the caller must not weaken it.
+		tlsCfg = tlsCfg.Clone()
+	}
+
+	m := mysql.NewConfig()
+	m.Net = "tcp"
+	m.Addr = c.endpoint()
+	m.User = c.User
+	m.DBName = c.Database
+	m.TLS = tlsCfg
+	m.Timeout = c.DialTimeout
+	// AWSAuthenticationPlugin asks for mysql_clear_password; TLS above is
+	// what keeps the token confidential, so fallback to plaintext is off.
+	m.AllowCleartextPasswords = true
+	m.AllowFallbackToPlaintext = false
+	// After an Aurora failover the old writer comes back read-only; this
+	// makes the driver drop such connections instead of failing writes.
+	m.RejectReadOnly = true
+	// Scan DATETIME/TIMESTAMP into time.Time, and read TIMESTAMPs in UTC
+	// whatever the cluster's time_zone parameter says (one SET per new
+	// connection).
+	m.ParseTime = true
+	m.Params = map[string]string{"time_zone": "'+00:00'"}
+
+	conn := &Connector{
+		cfg: c,
+		src: tokenSource{
+			endpoint: c.endpoint(),
+			region:   c.Region,
+			user:     c.User,
+			creds:    c.Credentials,
+			reuse:    c.TokenReuse,
+		},
+	}
+	if err := m.Apply(mysql.BeforeConnect(conn.beforeConnect)); err != nil {
+		return nil, fmt.Errorf("iamdb: configure driver: %w", err)
+	}
+	inner, err := mysql.NewConnector(m)
+	if err != nil {
+		return nil, fmt.Errorf("iamdb: configure driver for %s: %w", m.Addr, err)
+	}
+	conn.base = m
+	conn.mysql = inner
+	return conn, nil
+}
+
+// Connect opens one authenticated connection. database/sql calls it whenever
+// the pool needs a new connection. Errors are wrapped with the endpoint and
+// user; they never contain the token.
+//
+// This is the place for connection-level reliability policies (retrying
+// access-denied logins with jittered backoff after forcing a new token,
+// limiting the connection rate): they wrap connectOnce.
+func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
+	c.connectAttempts.Add(1)
+	conn, err := c.connectOnce(ctx)
+	if err != nil {
+		c.connectFailures.Add(1)
+		return nil, fmt.Errorf("iamdb: connect to %s as %q: %w", c.src.endpoint, c.cfg.User, err)
+	}
+	return conn, nil
+}
+
+// connectOnce makes a single login attempt through the MySQL driver, which
+// calls beforeConnect to fill in the password.
+func (c *Connector) connectOnce(ctx context.Context) (driver.Conn, error) {
+	return c.mysql.Connect(ctx)
+}
+
+// beforeConnect is the driver's BeforeConnect hook. perConn is the driver's
+// private copy of the configuration for this one connection, so the token
+// set here lives only as long as that attempt.
+func (c *Connector) beforeConnect(ctx context.Context, perConn *mysql.Config) error {
+	token, err := c.tokens.get(ctx, c.src, c.cfg.Now())
+	if err != nil {
+		return err
+	}
+	perConn.Passwd = token
+	return nil
+}
+
+// Driver returns the underlying MySQL driver, as driver.Connector requires.
+func (c *Connector) Driver() driver.Driver {
+	return c.mysql.Driver()
+}
+
+// Stats returns a snapshot of the Connector's counters.
+func (c *Connector) Stats() Stats {
+	signed, reused := c.tokens.counts()
+	return Stats{
+		TokensSigned:    signed,
+		TokensReused:    reused,
+		ConnectAttempts: c.connectAttempts.Load(),
+		ConnectFailures: c.connectFailures.Load(),
+	}
+}
+
+// OpenDB returns a *sql.DB that draws connections from c, with the pool
+// limits of c's Config applied. It does not connect; the first query does.
+func (c *Connector) OpenDB() *sql.DB {
+	db := sql.OpenDB(c)
+	db.SetMaxOpenConns(c.cfg.MaxOpenConns)
+	db.SetMaxIdleConns(c.cfg.MaxIdleConns)
+	db.SetConnMaxIdleTime(c.cfg.ConnMaxIdleTime)
+	db.SetConnMaxLifetime(c.cfg.ConnMaxLifetime)
+	return db
+}
+
+// Open validates c and returns a connection pool for it: NewConnector(c)
+// followed by [Connector.OpenDB]. It does not connect, so it is cheap to call
+// at Lambda init; the first query opens the first connection. It returns the
+// errors of [NewConnector].
+func Open(c Config) (*sql.DB, error) {
+	conn, err := NewConnector(c)
+	if err != nil {
+		return nil, err
+	}
+	return conn.OpenDB(), nil
+}

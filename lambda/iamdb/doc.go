@@ -1,0 +1,26 @@
+// Package iamdb opens MySQL connection pools to Amazon Aurora and RDS that
+// log in with IAM database authentication instead of a stored password.
+//
+// Each new database connection presents a short-lived RDS IAM auth token
+// (a SigV4-presigned "connect" request, see [BuildToken]) as its password,
+// over TLS. The token is built in the driver's BeforeConnect hook, so it is
+// never part of a DSN, an environment variable or a log line, and a
+// [Connector] reuses one token for connections opened within
+// [Config].TokenReuse, so a burst of connections costs one signature.
+//
+// Typical use in an AWS Lambda function, once per container:
+//
+//	awsCfg, err := config.LoadDefaultConfig(ctx)
+//	...
+//	db, err := iamdb.Open(iamdb.Config{
+//		Host:        "mycluster.cluster-abc123.eu-west-1.rds.amazonaws.com",
+//		User:        "app_user",
+//		Database:    "app",
+//		Region:      "eu-west-1",
+//		Credentials: awsCfg.Credentials,
+//	})
+//
+// The database user must be created with IDENTIFIED WITH
+// AWSAuthenticationPlugin AS 'RDS', and the caller's IAM role needs
+// rds-db:connect on arn:aws:rds-db:REGION:ACCOUNT:dbuser:CLUSTER-RESOURCE-ID/USER.
+package iamdb

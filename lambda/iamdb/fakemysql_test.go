@@ -1,0 +1,295 @@
+package iamdb
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeMySQL is a minimal MySQL server for connector tests. It speaks just
+// enough of the protocol to log a client in the way Aurora does for an
+// AWSAuthenticationPlugin user: it requires TLS, switches the client to the
+// mysql_clear_password plugin, records the password it receives and lets
+// accept decide whether the login succeeds. After login it answers every
+// query and ping with OK.
+type fakeMySQL struct {
+	t      *testing.T
+	ln     net.Listener
+	tls    *tls.Config
+	accept func(user, password string) bool
+
+	mu          sync.Mutex
+	logins      []fakeLogin
+	tlsFailures int // TLS handshakes the client aborted
+	wg          sync.WaitGroup
+}
+
+// fakeLogin is what the server saw of one login attempt.
+type fakeLogin struct {
+	user, password, database string
+	tlsVersion               uint16 // 0 if the client did not start TLS
+	plugin                   string // plugin that carried the password
+}
+
+// Capability flags, from the MySQL client/server protocol.
+const (
+	capLongPassword     = 1 << 0
+	capConnectWithDB    = 1 << 3
+	capProtocol41       = 1 << 9
+	capSSL              = 1 << 11
+	capTransactions     = 1 << 13
+	capSecureConnection = 1 << 15
+	capPluginAuth       = 1 << 19
+	capPluginAuthLenenc = 1 << 21
+	fakeCaps            = capLongPassword | capConnectWithDB | capProtocol41 | capSSL | capTransactions | capSecureConnection | capPluginAuth | capPluginAuthLenenc
+)
+
+// newFakeMySQL starts a server on 127.0.0.1 and returns it with the CA pool
+// that verifies its certificate (issued for 127.0.0.1).
+func newFakeMySQL(t *testing.T, accept func(user, password string) bool) (*fakeMySQL, *x509.CertPool) {
+	t.Helper()
+	roots, cert := newTestPKI(t, net.IPv4(127, 0, 0, 1))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &fakeMySQL{t: t, ln: ln, accept: accept, tls: &tls.Config{Certificates: []tls.Certificate{cert}}}
+	s.wg.Go(s.serve)
+	t.Cleanup(s.stop)
+	return s, roots
+}
+
+// stop closes the listener and waits for every session to finish, so
+// counters read afterwards are final. It may be called more than once.
+func (s *fakeMySQL) stop() {
+	s.ln.Close()
+	s.wg.Wait()
+}
+
+func (s *fakeMySQL) port() int { return s.ln.Addr().(*net.TCPAddr).Port }
+
+// seen returns the logins so far.
+func (s *fakeMySQL) seen() []fakeLogin {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]fakeLogin(nil), s.logins...)
+}
+
+func (s *fakeMySQL) serve() {
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		s.wg.Go(func() {
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			if err := s.session(c); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				s.t.Errorf("fake MySQL: %v", err)
+			}
+		})
+	}
+}
+
+// session handles one client connection.
+func (s *fakeMySQL) session(c net.Conn) error {
+	p := &packetConn{rw: c}
+	if err := p.write(handshakeV10()); err != nil {
+		return err
+	}
+	req, err := p.read()
+	if err != nil {
+		return err
+	}
+	login := fakeLogin{}
+	if len(req) == 32 && binary.LittleEndian.Uint32(req)&capSSL != 0 {
+		tc := tls.Server(c, s.tls)
+		if err := tc.Handshake(); err != nil {
+			// The client refusing our certificate is a test scenario,
+			// not a server fault.
+			s.mu.Lock()
+			s.tlsFailures++
+			s.mu.Unlock()
+			return nil
+		}
+		login.tlsVersion = tc.ConnectionState().Version
+		p.rw = tc
+		if req, err = p.read(); err != nil {
+			return err
+		}
+	}
+	if err := parseHandshakeResponse(req, &login); err != nil {
+		return err
+	}
+	// Like Aurora: ask for the password in the clear, which is safe only
+	// because it arrives inside TLS.
+	if err := p.write(append([]byte{0xfe}, "mysql_clear_password\x00"...)); err != nil {
+		return err
+	}
+	resp, err := p.read()
+	if err != nil {
+		return err
+	}
+	login.plugin = "mysql_clear_password"
+	login.password = string(bytes.TrimSuffix(resp, []byte{0}))
+
+	s.mu.Lock()
+	s.logins = append(s.logins, login)
+	s.mu.Unlock()
+
+	if login.tlsVersion == 0 || !s.accept(login.user, login.password) {
+		msg := fmt.Sprintf("Access denied for user '%s'@'127.0.0.1' (using password: YES)", login.user)
+		return p.write(append([]byte{0xff, 0x15, 0x04, '#', '2', '8', '0', '0', '0'}, msg...)) // 1045
+	}
+	if err := p.write(okPacket()); err != nil {
+		return err
+	}
+	for {
+		cmd, err := p.read()
+		if err != nil {
+			return err
+		}
+		switch {
+		case len(cmd) > 0 && cmd[0] == 0x01: // COM_QUIT
+			return nil
+		default: // COM_QUERY (SET time_zone), COM_PING: all OK
+			if err := p.write(okPacket()); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// handshakeV10 is the server greeting, offering mysql_native_password first
+// as Aurora does.
+func handshakeV10() []byte {
+	b := []byte{10}
+	b = append(b, "8.0.39-fake\x00"...)
+	b = append(b, 1, 0, 0, 0)    // connection id
+	b = append(b, "abcdefgh"...) // auth data part 1
+	b = append(b, 0)             // filler
+	b = binary.LittleEndian.AppendUint16(b, fakeCaps&0xffff)
+	b = append(b, 255)  // utf8mb4_0900_ai_ci
+	b = append(b, 2, 0) // status: autocommit
+	b = binary.LittleEndian.AppendUint16(b, fakeCaps>>16)
+	b = append(b, 21)                    // auth data length
+	b = append(b, make([]byte, 10)...)   // reserved
+	b = append(b, "ijklmnopqrst\x00"...) // auth data part 2
+	b = append(b, "mysql_native_password\x00"...)
+	return b
+}
+
+func okPacket() []byte { return []byte{0x00, 0, 0, 2, 0, 0, 0} }
+
+// parseHandshakeResponse reads user and database from a
+// HandshakeResponse41 packet.
+func parseHandshakeResponse(b []byte, l *fakeLogin) error {
+	if len(b) < 32 {
+		return fmt.Errorf("handshake response of %d bytes", len(b))
+	}
+	caps := binary.LittleEndian.Uint32(b)
+	rest := b[32:]
+	user, rest, ok := bytes.Cut(rest, []byte{0})
+	if !ok {
+		return errors.New("handshake response: unterminated user")
+	}
+	l.user = string(user)
+	if len(rest) == 0 || rest[0] >= 0xfb {
+		return errors.New("handshake response: unsupported auth data length")
+	}
+	n := int(rest[0])
+	if len(rest) < 1+n {
+		return errors.New("handshake response: short auth data")
+	}
+	rest = rest[1+n:]
+	if caps&capConnectWithDB != 0 {
+		db, _, ok := bytes.Cut(rest, []byte{0})
+		if !ok {
+			return errors.New("handshake response: unterminated database")
+		}
+		l.database = string(db)
+	}
+	return nil
+}
+
+// packetConn frames MySQL packets: 3-byte length, 1-byte sequence number.
+type packetConn struct {
+	rw  io.ReadWriter
+	seq byte
+}
+
+func (p *packetConn) read() ([]byte, error) {
+	var h [4]byte
+	if _, err := io.ReadFull(p.rw, h[:]); err != nil {
+		return nil, err
+	}
+	n := int(h[0]) | int(h[1])<<8 | int(h[2])<<16
+	p.seq = h[3] + 1
+	b := make([]byte, n)
+	_, err := io.ReadFull(p.rw, b)
+	return b, err
+}
+
+func (p *packetConn) write(b []byte) error {
+	h := []byte{byte(len(b)), byte(len(b) >> 8), byte(len(b) >> 16), p.seq}
+	p.seq++
+	_, err := p.rw.Write(append(h, b...))
+	return err
+}
+
+// newTestPKI makes a throwaway CA and a server certificate for ip (for
+// 127.0.0.1 if ip is nil).
+func newTestPKI(t *testing.T, ip net.IP) (*x509.CertPool, tls.Certificate) {
+	t.Helper()
+	if ip == nil {
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	now := time.Now()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "iamdb test CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: ip.String()},
+		IPAddresses: []net.IP{ip},
+		NotBefore:   now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	return pool, tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: key}
+}

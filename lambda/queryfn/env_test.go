@@ -1,0 +1,102 @@
+package queryfn
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"rdsiam/lambda/iamdb"
+)
+
+func TestConfigFromEnv(t *testing.T) {
+	valid := map[string]string{
+		"DB_ENDPOINT": "db.cluster-abc123.eu-west-1.rds.amazonaws.com",
+		"DB_USER":     "app_user",
+		"DB_NAME":     "app",
+		"DB_REGION":   "eu-west-1",
+	}
+	tests := []struct {
+		name     string
+		set      map[string]string // overrides of valid; "" unsets
+		wantPort int               // checked when no error is expected
+		wantErr  []string          // substrings; empty means success
+		notErr   []string          // substrings the error must not contain
+	}{
+		{name: "required only", wantPort: 0},
+		{name: "explicit port", set: map[string]string{"DB_PORT": "13306"}, wantPort: 13306},
+		{name: "missing endpoint", set: map[string]string{"DB_ENDPOINT": ""}, wantErr: []string{"DB_ENDPOINT is not set"}, notErr: []string{"DB_USER"}},
+		{name: "missing user", set: map[string]string{"DB_USER": ""}, wantErr: []string{"DB_USER is not set"}},
+		{name: "missing database", set: map[string]string{"DB_NAME": ""}, wantErr: []string{"DB_NAME is not set"}},
+		{name: "missing region", set: map[string]string{"DB_REGION": ""}, wantErr: []string{"DB_REGION is not set"}},
+		{name: "all missing, all reported", set: map[string]string{"DB_ENDPOINT": "", "DB_USER": "", "DB_NAME": "", "DB_REGION": ""},
+			wantErr: []string{"DB_ENDPOINT is not set", "DB_USER is not set", "DB_NAME is not set", "DB_REGION is not set"}},
+		{name: "port not a number", set: map[string]string{"DB_PORT": "mysql"}, wantErr: []string{`DB_PORT="mysql": want an integer 1..65535`}},
+		{name: "port zero", set: map[string]string{"DB_PORT": "0"}, wantErr: []string{`DB_PORT="0"`}},
+		{name: "port too big", set: map[string]string{"DB_PORT": "70000"}, wantErr: []string{`DB_PORT="70000"`}},
+		{name: "port with space", set: map[string]string{"DB_PORT": " 3306"}, wantErr: []string{`DB_PORT=" 3306"`}},
+		{name: "endpoint with port", set: map[string]string{"DB_ENDPOINT": "db.example.com:3306"}, wantErr: []string{`DB_ENDPOINT="db.example.com:3306"`, "without scheme or port"}},
+		{name: "endpoint URL", set: map[string]string{"DB_ENDPOINT": "mysql://db.example.com"}, wantErr: []string{`DB_ENDPOINT="mysql://db.example.com"`}},
+		{name: "region typo", set: map[string]string{"DB_REGION": "eu-west"}, wantErr: []string{`DB_REGION="eu-west"`, "AWS region name"}},
+		{name: "user too long", set: map[string]string{"DB_USER": strings.Repeat("u", 40)}, wantErr: []string{"DB_USER=", "allowed 1..32"}},
+		{name: "database name too long", set: map[string]string{"DB_NAME": strings.Repeat("d", 65)}, wantErr: []string{"DB_NAME=", "allowed 0..64"}},
+		{name: "several bad values", set: map[string]string{"DB_REGION": "x", "DB_ENDPOINT": "a b"}, wantErr: []string{"DB_ENDPOINT=", "DB_REGION="}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := maps.Clone(valid)
+			maps.Copy(env, tt.set)
+			cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
+			if len(tt.wantErr) > 0 {
+				if err == nil {
+					t.Fatalf("ConfigFromEnv = %+v, want an error", cfg)
+				}
+				for _, s := range tt.wantErr {
+					if !strings.Contains(err.Error(), s) {
+						t.Errorf("error %q does not contain %q", err, s)
+					}
+				}
+				for _, s := range tt.notErr {
+					if strings.Contains(err.Error(), s) {
+						t.Errorf("error %q mentions %q, which is set correctly", err, s)
+					}
+				}
+				if strings.Contains(err.Error(), "Credentials") {
+					t.Errorf("error %q blames Credentials, which the caller sets", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ConfigFromEnv: %v", err)
+			}
+			want := iamdb.Config{Host: env["DB_ENDPOINT"], Port: tt.wantPort, User: env["DB_USER"], Database: env["DB_NAME"], Region: env["DB_REGION"]}
+			if cfg.Host != want.Host || cfg.Port != want.Port || cfg.User != want.User || cfg.Database != want.Database || cfg.Region != want.Region {
+				t.Errorf("ConfigFromEnv = %+v, want %+v", cfg, want)
+			}
+			if cfg.Credentials != nil || cfg.TLS != nil {
+				t.Errorf("ConfigFromEnv set Credentials or TLS: %+v", cfg)
+			}
+			// With credentials added, the result must be a usable config.
+			cfg.Credentials = iamdbTestCreds{}
+			if err := cfg.Validate(); err != nil {
+				t.Errorf("config plus credentials does not validate: %v", err)
+			}
+		})
+	}
+}
+
+func TestConfigFromEnvNilGetenv(t *testing.T) {
+	if _, err := ConfigFromEnv(nil); err == nil {
+		t.Fatal("ConfigFromEnv(nil) succeeded, want an error")
+	}
+}
+
+// iamdbTestCreds is a credentials provider that is never called.
+type iamdbTestCreds struct{}
+
+func (iamdbTestCreds) Retrieve(context.Context) (aws.Credentials, error) {
+	return aws.Credentials{}, errors.New("not used")
+}
