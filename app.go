@@ -25,7 +25,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	jsiinode.Use(root)
+	if err := jsiinode.Use(root); err != nil {
+		return err
+	}
 	defer jsii.Close()
 
 	app := awscdk.NewApp(nil)

@@ -75,7 +75,9 @@ func synthesizeAll() error {
 		return err
 	}
 	moduleRoot = root
-	jsiinode.Use(root)
+	if err := jsiinode.Use(root); err != nil {
+		return err
+	}
 	defer jsii.Close()
 	bins, err := stacks.BuildGoLambdas(root, stacks.LambdaPackages)
 	if err != nil {

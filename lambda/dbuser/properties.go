@@ -282,7 +282,9 @@ func stringList(props map[string]any, name string) ([]string, error) {
 }
 
 // secretArnRE matches Secrets Manager secret ARNs in every AWS partition.
-var secretArnRE = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$`)
+// secretArnRE allows "!" because RDS names the secrets it manages for a
+// cluster "rds!cluster-<uuid>" (ManageMasterUserPassword).
+var secretArnRE = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@!-]+$`)
 
 func checkSecretArn(arn string) error {
 	if !secretArnRE.MatchString(arn) {

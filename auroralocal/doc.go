@@ -1,0 +1,86 @@
+// Package auroralocal is a local stand-in for an Aurora MySQL 3 cluster with
+// IAM database authentication, for tests, benchmarks and local runs only. It
+// must never be linked into a Lambda binary.
+//
+// It runs go-mysql-server (GMS) with an in-memory database on 127.0.0.1 and
+// answers the MySQL wire protocol the way Aurora does for the parts rdsiam
+// relies on:
+//
+//   - TLS 1.2+ with a per-server throw-away CA (CAPool, CACertPEM, WriteCA)
+//     and a certificate for localhost, 127.0.0.1 and Options.Endpoint.
+//   - A master user (mysql_native_password) with every privilege, and
+//     require_secure_transport (Options.RequireSecureTransport, default on:
+//     plain-TCP logins get error 3159).
+//   - The production bootstrap SQL, unmodified: CREATE USER ... IDENTIFIED
+//     WITH AWSAuthenticationPlugin AS 'RDS', ALTER USER ... REQUIRE SSL,
+//     GRANT/REVOKE, REVOKE ALL PRIVILEGES, GRANT OPTION, DROP USER, SHOW
+//     GRANTS. Grants are enforced by GMS.
+//   - IAM logins: an AWSAuthenticationPlugin user logs in only with
+//     mysql_clear_password over TLS; the password must be an RDS IAM token
+//     (feature/rds/auth.BuildAuthToken or `aws rds generate-db-auth-token`)
+//     signed for Endpoint() in Options.Region by a configured Principal,
+//     within its 15 minutes (server clock), and the principal's Authorize
+//     must allow rds-db:connect on DBUserARN(user). Any failure is error
+//     1045 to the client; the reason is kept server-side (LastAuthError,
+//     AuthEvents), never the token. An IAM user on plain TCP is refused
+//     before any cleartext password is requested. With IAM auth disabled
+//     (Options.IAMAuthDisabled, SetIAMAuth) IAM users get error 1524.
+//   - Session answers: CURRENT_USER() is user@account-host, VERSION() is
+//     ServerVersion (8.0.39-auroralocal), SHOW SESSION STATUS LIKE
+//     'Ssl_cipher' gives this connection's negotiated cipher.
+//   - Faults and measurements: DropConnections, RefuseLogins,
+//     RefuseLoginsUntil, SetClock/AdvanceClock, Stop/Restart (same port, same
+//     data), Stats.
+//
+// Typical use in a test:
+//
+//	srv, err := auroralocal.Start(auroralocal.Options{Principals: []auroralocal.Principal{{
+//		ARN: "arn:aws:iam::123456789012:role/QueryRole", AccessKeyID: akid, SecretAccessKey: secret,
+//		Authorize: policy.Authorize,
+//	}}})
+//	defer srv.Close()
+//	// bootstrap as srv.MasterUser()/srv.MasterPassword() over TLS (RootCAs: srv.CAPool()), then:
+//	token, _ := auth.BuildAuthToken(ctx, srv.Endpoint(), srv.Region(), "app_user", creds)
+//	// dial srv.Addr() with user app_user, password token, AllowCleartextPasswords
+//	// and tls.Config{RootCAs: srv.CAPool(), ServerName: srv.Host()}.
+//
+// # Differences from Aurora that remain
+//
+//   - Error texts: privilege failures carry Aurora's numbers (1142 for
+//     table/command denials, 1044 for database denials, translated from
+//     GMS's 1105) but GMS's wording, which lacks the command and table name.
+//     Login refusals use MySQL's exact 1045/1524/3159 texts.
+//   - The 1045 text names the client IP ('app_user'@'127.0.0.1'), never a
+//     resolved host name.
+//   - With require_secure_transport on, a plain-TCP IAM login gets 3159
+//     (transport is checked first), as every other login does.
+//   - Ssl_cipher uses Go's (IANA) cipher suite names, e.g.
+//     TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, where Aurora reports OpenSSL
+//     names such as ECDHE-RSA-AES128-GCM-SHA256 for TLS 1.2 (TLS 1.3 names
+//     match). The certificate is ECDSA P-256 from a per-server CA, not the
+//     RDS CA bundle.
+//   - USER() equals CURRENT_USER() (user@account-host); MySQL's USER()
+//     shows the client host.
+//   - Only REQUIRE SSL and REQUIRE NONE are emulated (X509, CIPHER, ISSUER,
+//     SUBJECT get error 1235). ALTER USER ... REQUIRE is recognized only as a
+//     statement of its own (no comments inside, not combined with
+//     IDENTIFIED ..., not as a prepared statement). The flag is stored in the
+//     GMS user's User_attributes JSON under "auroralocal_require_ssl".
+//   - GMS ignores ACCOUNT LOCK, password expiry, resource limits and roles
+//     in CREATE USER; host matching is GMS's (exact host, then '%').
+//   - caching_sha2_password users can log in only over TLS (GMS's limit);
+//     the initial handshake offers mysql_native_password.
+//   - Token checks: the verifier allows 5 minutes of future skew on
+//     X-Amz-Date and requires X-Amz-Expires in 1..900; it refuses duplicate
+//     query parameters and any path other than "/". Real RDS may differ in
+//     such corner cases. Authorization calls Principal.Authorize only; there
+//     is no STS, no policy caching delay other than RefuseLogins, and no
+//     CloudTrail.
+//   - PeakNewConnectionsPerSecond and TLS use real time; the server clock
+//     (SetClock/AdvanceClock) governs only token validity and
+//     RefuseLoginsUntil.
+//   - Process-wide side effects (GMS and vitess keep these in globals): the
+//     first Start silences logrus and vitess's logging and sets the global
+//     @@version to 8.0.39 for every GMS engine in the process.
+//   - The data lives in memory only; Close discards it.
+package auroralocal

@@ -1,0 +1,163 @@
+package fromstack
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"rdsiam/auroralocal"
+	"rdsiam/auroralocal/iampolicy"
+	"rdsiam/lambda/dbuser"
+	"rdsiam/lambda/iamdb"
+	"rdsiam/lambda/queryfn"
+	"rdsiam/lambda/rdstls"
+)
+
+// Options configures Start. Zero values give region eu-west-1, account
+// 123456789012 and an ephemeral port.
+type Options struct {
+	Region, Account string
+	Port            int
+	Logger          *slog.Logger
+}
+
+// LocalClusterResourceID stands for the cluster's DBClusterResourceId.
+const LocalClusterResourceID = "cluster-RDSIAMLOCAL0000000000000"
+
+// Local is a stack "deployed" on the stand-in: a server whose IAM
+// principals are the stack's two function roles, each with fresh test keys
+// and the identity policies the template gives it.
+type Local struct {
+	Stack  *Stack
+	Server *auroralocal.Server
+	Env    iampolicy.Env
+	// QueryKeys and BootstrapKeys are the test credentials of the query and
+	// bootstrap roles.
+	QueryKeys, BootstrapKeys aws.Credentials
+
+	bootstrapPolicies iampolicy.PolicySet
+}
+
+// Start reads the roles' policies from the template and starts the stand-in.
+// Close the returned Local's Server when done.
+func Start(s *Stack, opts Options) (*Local, error) {
+	if opts.Region == "" {
+		opts.Region = "eu-west-1"
+	}
+	if opts.Account == "" {
+		opts.Account = auroralocal.DefaultAccount
+	}
+	l := &Local{Stack: s}
+	l.Env = s.Env(Place{Partition: auroralocal.Partition, Region: opts.Region, Account: opts.Account,
+		ClusterResourceID: LocalClusterResourceID, Host: auroralocal.DefaultEndpoint})
+
+	var principals []auroralocal.Principal
+	for _, role := range []struct {
+		id   string
+		keys *aws.Credentials
+		pols *iampolicy.PolicySet
+	}{
+		{s.QueryRoleID, &l.QueryKeys, nil},
+		{s.BootstrapRoleID, &l.BootstrapKeys, &l.bootstrapPolicies},
+	} {
+		policies, err := s.RolePolicies(role.id, l.Env)
+		if err != nil {
+			return nil, err
+		}
+		if role.pols != nil {
+			*role.pols = policies
+		}
+		*role.keys = aws.Credentials{AccessKeyID: "AKIA" + randomString(16), SecretAccessKey: randomString(40), Source: "rdsiam-local"}
+		principals = append(principals, auroralocal.Principal{
+			ARN:             fmt.Sprintf("arn:%s:iam::%s:role/%s", auroralocal.Partition, opts.Account, role.id),
+			AccessKeyID:     role.keys.AccessKeyID,
+			SecretAccessKey: role.keys.SecretAccessKey,
+			Authorize:       policies.Authorize,
+		})
+	}
+	srv, err := auroralocal.Start(auroralocal.Options{
+		Port: opts.Port, Region: opts.Region, Account: opts.Account,
+		ClusterResourceID: LocalClusterResourceID, Principals: principals, Logger: opts.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fromstack: %w", err)
+	}
+	l.Server = srv
+	return l, nil
+}
+
+func randomString(n int) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// UserEvent is a custom-resource event for user resource userID, with the
+// properties CloudFormation would send for this stack. old, if non-nil,
+// becomes OldResourceProperties (Update); physicalID is empty on Create.
+func (l *Local) UserEvent(requestType, userID, physicalID string, props, old map[string]any) dbuser.Event {
+	return dbuser.Event{
+		RequestType: requestType, ResourceType: "Custom::DatabaseUser",
+		LogicalResourceID: userID, PhysicalResourceID: physicalID, RequestID: "local-" + randomString(8),
+		StackID:            "arn:aws:cloudformation:" + l.Server.Region() + ":" + auroralocal.DefaultAccount + ":stack/local/0",
+		ResourceProperties: props, OldResourceProperties: old,
+	}
+}
+
+// UserProperties are user resource userID's properties for this server.
+func (l *Local) UserProperties(userID string) (map[string]any, error) {
+	return l.Stack.UserProperties(userID, l.Env, l.Server.Port())
+}
+
+// BootstrapHandler is the real custom-resource handler, wired to the
+// stand-in: it trusts the stand-in's CA, and its secret source hands out the
+// master credentials only for the secret the bootstrap role may read.
+func (l *Local) BootstrapHandler(logger *slog.Logger) *dbuser.Handler {
+	return &dbuser.Handler{
+		Secrets: localSecrets{l},
+		RootCAs: l.Server.CAPool(),
+		Logger:  logger,
+	}
+}
+
+// localSecrets plays Secrets Manager for the master secret.
+type localSecrets struct{ l *Local }
+
+func (s localSecrets) MasterSecret(_ context.Context, arn string) (dbuser.MasterSecret, error) {
+	masterARN := s.l.Env.Attrs[s.l.Stack.ClusterID+".MasterUserSecret.SecretArn"]
+	if arn != masterARN {
+		return dbuser.MasterSecret{}, fmt.Errorf("secret %q: %w", arn, dbuser.ErrSecretNotFound)
+	}
+	ok, err := s.l.bootstrapPolicies.Authorize("secretsmanager:GetSecretValue", arn)
+	if err != nil || !ok {
+		return dbuser.MasterSecret{}, fmt.Errorf("AccessDeniedException: bootstrap role may not secretsmanager:GetSecretValue on %s (%v)", arn, err)
+	}
+	return dbuser.MasterSecret{Username: s.l.Server.MasterUser(), Password: s.l.Server.MasterPassword()}, nil
+}
+
+// QueryConfig is the query function's connector configuration, read from
+// the environment the template gives the function, signing with keys and
+// trusting the stand-in's CA.
+func (l *Local) QueryConfig(keys aws.Credentials) (iamdb.Config, error) {
+	env, err := l.Stack.FunctionEnv(l.Env, l.Server.Port())
+	if err != nil {
+		return iamdb.Config{}, err
+	}
+	cfg, err := queryfn.ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		return iamdb.Config{}, fmt.Errorf("fromstack: %w", err)
+	}
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(keys.AccessKeyID, keys.SecretAccessKey, keys.SessionToken)
+	if cfg.TLS, err = rdstls.Config(cfg.Host, l.Server.CAPool()); err != nil {
+		return iamdb.Config{}, fmt.Errorf("fromstack: %w", err)
+	}
+	return cfg, nil
+}

@@ -1,0 +1,79 @@
+package auroralocal
+
+import (
+	"net"
+	"sync"
+	"time"
+)
+
+// trackingListener wraps the TCP listener of one server generation (between
+// Start/Restart and Stop). It counts accepted connections for Stats and keeps
+// every open one so DropConnections and Stop can close them at TCP level.
+type trackingListener struct {
+	net.Listener
+	stats *statsCounters
+
+	mu       sync.Mutex
+	open     map[*trackedConn]struct{}
+	accepted int // connections handed to vitess by this generation
+}
+
+func newTrackingListener(ln net.Listener, stats *statsCounters) *trackingListener {
+	return &trackingListener{Listener: ln, stats: stats, open: make(map[*trackedConn]struct{})}
+}
+
+// Accept implements net.Listener.
+func (l *trackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.stats.connectionsOpened.Add(1)
+	l.stats.acceptRate.add(time.Now())
+	tc := &trackedConn{Conn: c, owner: l}
+	l.mu.Lock()
+	l.open[tc] = struct{}{}
+	l.accepted++
+	l.mu.Unlock()
+	return tc, nil
+}
+
+// acceptedCount returns how many connections this generation accepted.
+func (l *trackingListener) acceptedCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.accepted
+}
+
+// closeAll closes every open connection and returns how many there were.
+func (l *trackingListener) closeAll() int {
+	l.mu.Lock()
+	conns := make([]*trackedConn, 0, len(l.open))
+	for c := range l.open {
+		conns = append(conns, c)
+	}
+	l.mu.Unlock()
+	for _, c := range conns {
+		// Close the raw socket: vitess may have layered TLS over it, and
+		// closing underneath makes both sides see the connection drop.
+		_ = c.Close()
+	}
+	return len(conns)
+}
+
+// trackedConn removes itself from its listener's open set when closed.
+type trackedConn struct {
+	net.Conn
+	owner *trackingListener
+	once  sync.Once
+}
+
+// Close implements net.Conn.
+func (c *trackedConn) Close() error {
+	c.once.Do(func() {
+		c.owner.mu.Lock()
+		delete(c.owner.open, c)
+		c.owner.mu.Unlock()
+	})
+	return c.Conn.Close()
+}

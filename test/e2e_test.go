@@ -1,0 +1,386 @@
+package test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/go-sql-driver/mysql"
+
+	"rdsiam/auroralocal"
+	"rdsiam/auroralocal/fromstack"
+	"rdsiam/auroralocal/sigv4"
+	"rdsiam/lambda/dbuser"
+	"rdsiam/lambda/iamdb"
+	"rdsiam/lambda/queryfn"
+	"rdsiam/lambda/rdstls"
+)
+
+// The end-to-end tests run the real handlers against the stand-in, which
+// authorizes IAM logins with the policies of the synthesized default stack.
+
+// deployLocal starts the stand-in for the default template.
+func deployLocal(t *testing.T) *fromstack.Local {
+	t.Helper()
+	s, err := fromstack.Parse(tmpl(t, "default").Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := fromstack.Start(s, fromstack.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Server.Close() })
+	return l
+}
+
+// deliverTwice sends ev to the real custom-resource handler twice, as
+// CloudFormation may, and requires the same answer both times.
+func deliverTwice(t *testing.T, h *dbuser.Handler, ev dbuser.Event) dbuser.Response {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	first, err := h.Handle(ctx, ev)
+	if err != nil {
+		t.Fatalf("%s: %v", ev.RequestType, err)
+	}
+	second, err := h.Handle(ctx, ev)
+	if err != nil {
+		t.Fatalf("%s delivered again: %v", ev.RequestType, err)
+	}
+	if !jsonEqual(first, second) {
+		t.Fatalf("%s answered %s, then %s", ev.RequestType, asJSON(first), asJSON(second))
+	}
+	return first
+}
+
+// wantUsers checks the IAM users on the server: exactly these names (plus
+// the master), each with the IAM plugin, SSL required and exactly grants.
+func wantUsers(t *testing.T, srv *auroralocal.Server, users map[string][]string) {
+	t.Helper()
+	all, err := srv.Users()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, u := range all {
+		if u.Name == srv.MasterUser() {
+			continue
+		}
+		names = append(names, u.Name)
+		want, ok := users[u.Name]
+		if !ok {
+			continue
+		}
+		if u.Plugin != auroralocal.IAMPluginName || !u.RequireSSL || u.Host != "%" {
+			t.Errorf("user %s: plugin %q, host %q, require SSL %v; want %s at %% with SSL", u.Name, u.Plugin, u.Host, u.RequireSSL, auroralocal.IAMPluginName)
+		}
+		grants, err := srv.Grants(u.Name, u.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(grants, want) {
+			t.Errorf("user %s grants %v, want %v", u.Name, grants, want)
+		}
+	}
+	slices.Sort(names)
+	var wantNames []string
+	for n := range users {
+		wantNames = append(wantNames, n)
+	}
+	slices.Sort(wantNames)
+	if !slices.Equal(names, wantNames) {
+		t.Errorf("users %v, want %v", names, wantNames)
+	}
+}
+
+// grantLines renders privileges as Server.Grants reports them.
+func grantLines(db string, privs ...string) []string {
+	var out []string
+	for _, p := range privs {
+		out = append(out, p+" ON "+db+".*")
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestE2EBootstrapLifecycle(t *testing.T) {
+	l := deployLocal(t)
+	h := l.BootstrapHandler(nil)
+	userID := l.Stack.UserIDs[0]
+	props, err := l.UserProperties(userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	created := deliverTwice(t, h, l.UserEvent("Create", userID, "", props, nil))
+	if created.PhysicalResourceID != "dbuser:app_user" {
+		t.Errorf("physical id %q", created.PhysicalResourceID)
+	}
+	wantUsers(t, l.Server, map[string][]string{"app_user": grantLines("appdb", "INSERT", "SELECT")})
+	mustWhoami(t, l, l.QueryKeys, "app_user")
+
+	// Grants changed: INSERT removed, UPDATE and DELETE added.
+	changed := clone(props)
+	changed["Privileges"] = []any{"DELETE", "SELECT", "UPDATE"}
+	deliverTwice(t, h, l.UserEvent("Update", userID, created.PhysicalResourceID, changed, props))
+	wantUsers(t, l.Server, map[string][]string{"app_user": grantLines("appdb", "DELETE", "SELECT", "UPDATE")})
+
+	// User renamed: the Update creates the new user under a new physical
+	// id, then CloudFormation deletes the old physical id with the old
+	// properties.
+	renamed := clone(changed)
+	renamed["UserName"] = "reports"
+	upd := deliverTwice(t, h, l.UserEvent("Update", userID, created.PhysicalResourceID, renamed, changed))
+	if upd.PhysicalResourceID != "dbuser:reports" {
+		t.Fatalf("rename kept physical id %q", upd.PhysicalResourceID)
+	}
+	wantUsers(t, l.Server, map[string][]string{
+		"app_user": grantLines("appdb", "DELETE", "SELECT", "UPDATE"),
+		"reports":  grantLines("appdb", "DELETE", "SELECT", "UPDATE"),
+	})
+	deliverTwice(t, h, l.UserEvent("Delete", userID, created.PhysicalResourceID, changed, nil))
+	wantUsers(t, l.Server, map[string][]string{"reports": grantLines("appdb", "DELETE", "SELECT", "UPDATE")})
+
+	deliverTwice(t, h, l.UserEvent("Delete", userID, upd.PhysicalResourceID, renamed, nil))
+	wantUsers(t, l.Server, map[string][]string{})
+}
+
+func clone(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// bootstrapDefault creates the default user and returns the local deployment.
+func bootstrapDefault(t *testing.T) *fromstack.Local {
+	t.Helper()
+	l := deployLocal(t)
+	props, err := l.UserProperties(l.Stack.UserIDs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.BootstrapHandler(nil).Handle(context.Background(), l.UserEvent("Create", l.Stack.UserIDs[0], "", props, nil)); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// queryHandler is the real query handler with the connector the Lambda
+// builds from its environment, signing with keys.
+func queryHandler(t *testing.T, l *fromstack.Local, keys aws.Credentials) *queryfn.Handler {
+	t.Helper()
+	cfg, err := l.QueryConfig(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := iamdb.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return queryfn.New(db)
+}
+
+func invoke(t *testing.T, h *queryfn.Handler, request string) (queryfn.Response, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return h.Handle(ctx, json.RawMessage(request))
+}
+
+func mustWhoami(t *testing.T, l *fromstack.Local, keys aws.Credentials, user string) {
+	t.Helper()
+	resp, err := invoke(t, queryHandler(t, l, keys), `{"action":"whoami"}`)
+	if err != nil {
+		t.Fatalf("whoami: %v (server: %v)", err, l.Server.LastAuthError())
+	}
+	if resp.User != user+"@%" || resp.TLSCipher == "" || !strings.HasPrefix(resp.ServerVersion, "8.0.") {
+		t.Errorf("whoami = %s; want user %s@%% over TLS on 8.0.x", asJSON(resp), user)
+	}
+}
+
+func TestE2EQueryFunction(t *testing.T) {
+	l := bootstrapDefault(t)
+	h := queryHandler(t, l, l.QueryKeys)
+
+	resp, err := invoke(t, h, `{"action":"whoami"}`)
+	if err != nil {
+		t.Fatalf("whoami: %v (server: %v)", err, l.Server.LastAuthError())
+	}
+	if resp.User != "app_user@%" || resp.TLSCipher == "" {
+		t.Errorf("whoami = %s", asJSON(resp))
+	}
+	events := l.Server.AuthEvents()
+	last := events[len(events)-1]
+	if !last.OK || !last.TLS || last.Method != "mysql_clear_password" || !strings.Contains(last.Principal, l.Stack.QueryRoleID) {
+		t.Errorf("login was not IAM over TLS by the query role: %+v", last)
+	}
+
+	for _, name := range []string{"first", "second"} {
+		if _, err := invoke(t, h, `{"action":"add_item","params":{"name":"`+name+`"}}`); err != nil {
+			t.Fatalf("add_item: %v", err)
+		}
+	}
+	resp, err = invoke(t, h, `{"action":"list_items","params":{"limit":10}}`)
+	if err != nil || len(resp.Items) != 2 || resp.Items[0].Name != "first" || resp.Items[1].Name != "second" {
+		t.Fatalf("list_items = %s, %v", asJSON(resp), err)
+	}
+	resp, err = invoke(t, h, `{"action":"count_items"}`)
+	if err != nil || resp.Count == nil || *resp.Count != 2 {
+		t.Fatalf("count_items = %s, %v", asJSON(resp), err)
+	}
+	resp, err = invoke(t, h, `{"action":"get_item","params":{"id":`+jsonInt(resp.Count)+`}}`)
+	if err != nil || resp.Item == nil || resp.Item.Name != "second" {
+		t.Fatalf("get_item = %s, %v", asJSON(resp), err)
+	}
+
+	// DELETE is not granted by default: the server refuses it.
+	_, err = invoke(t, h, `{"action":"delete_item","params":{"id":1}}`)
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != auroralocal.ErrNumTableAccessDenied {
+		t.Errorf("delete_item without DELETE: %v, want MySQL error %d", err, auroralocal.ErrNumTableAccessDenied)
+	}
+	// A malformed request is refused before any SQL.
+	if _, err := invoke(t, h, `{"action":"drop_table"}`); !errors.Is(err, queryfn.ErrInvalidRequest) {
+		t.Errorf("unknown action: %v", err)
+	}
+}
+
+func jsonInt(n *int64) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+// TestE2ERefusals: each login is refused, for its own reason.
+func TestE2ERefusals(t *testing.T) {
+	l := bootstrapDefault(t)
+	srv := l.Server
+	roots := srv.CAPool()
+	ctx := context.Background()
+
+	sign := func(t *testing.T, keys aws.Credentials, user string, at time.Time) string {
+		t.Helper()
+		tok, err := iamdb.BuildToken(ctx, srv.Endpoint(), srv.Region(), user,
+			credentials.NewStaticCredentialsProvider(keys.AccessKeyID, keys.SecretAccessKey, ""), at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	login := func(t *testing.T, user, token string, useTLS bool) error {
+		t.Helper()
+		cfg := mysql.NewConfig()
+		cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = user, token, "tcp", srv.Addr()
+		cfg.AllowCleartextPasswords = true
+		cfg.Timeout = 5 * time.Second
+		if useTLS {
+			tc, err := rdstls.Config(srv.Host(), roots)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.TLS = tc
+		}
+		conn, err := mysql.NewConnector(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := sql.OpenDB(conn)
+		defer db.Close()
+		return db.PingContext(ctx)
+	}
+
+	// The control: the query role's own token for its own user works.
+	if err := login(t, "app_user", sign(t, l.QueryKeys, "app_user", time.Now()), true); err != nil {
+		t.Fatalf("valid login refused: %v (%v)", err, srv.LastAuthError())
+	}
+
+	tamper := func(tok string) string {
+		i := strings.Index(tok, "X-Amz-Signature=") + len("X-Amz-Signature=")
+		c := byte('0')
+		if tok[i] == '0' {
+			c = '1'
+		}
+		return tok[:i] + string(c) + tok[i+1:]
+	}
+	cases := []struct {
+		name   string
+		user   string
+		token  func(t *testing.T) string
+		tls    bool
+		before func()
+		after  func()
+		want   error
+		errNum uint16
+	}{
+		{name: "bootstrap role has no rds-db:connect", user: "app_user",
+			token: func(t *testing.T) string { return sign(t, l.BootstrapKeys, "app_user", time.Now()) },
+			tls:   true, want: auroralocal.ErrNotAuthorized},
+		{name: "another user name", user: srv.MasterUser(),
+			token: func(t *testing.T) string { return sign(t, l.QueryKeys, srv.MasterUser(), time.Now()) },
+			tls:   true, want: auroralocal.ErrWrongPassword},
+		{name: "token for another user", user: "app_user",
+			token: func(t *testing.T) string { return sign(t, l.QueryKeys, "reports", time.Now()) },
+			tls:   true, want: sigv4.ErrUser},
+		{name: "expired token", user: "app_user",
+			token:  func(t *testing.T) string { return sign(t, l.QueryKeys, "app_user", time.Now()) },
+			before: func() { srv.AdvanceClock(16 * time.Minute) }, after: func() { srv.AdvanceClock(-16 * time.Minute) },
+			tls: true, want: sigv4.ErrExpired},
+		{name: "tampered signature", user: "app_user",
+			token: func(t *testing.T) string { return tamper(sign(t, l.QueryKeys, "app_user", time.Now())) },
+			tls:   true, want: sigv4.ErrSignature},
+		{name: "plain TCP", user: "app_user",
+			token: func(t *testing.T) string { return sign(t, l.QueryKeys, "app_user", time.Now()) },
+			tls:   false, errNum: auroralocal.ErrNumSecureTransportRequired},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tok := tc.token(t)
+			if tc.before != nil {
+				tc.before()
+			}
+			if tc.after != nil {
+				defer tc.after()
+			}
+			err := login(t, tc.user, tok, tc.tls)
+			var me *mysql.MySQLError
+			wantNum := tc.errNum
+			if wantNum == 0 {
+				wantNum = auroralocal.ErrNumAccessDenied
+			}
+			if !errors.As(err, &me) || me.Number != wantNum {
+				t.Fatalf("login: %v, want MySQL error %d", err, wantNum)
+			}
+			if strings.Contains(err.Error(), "X-Amz-Signature") {
+				t.Errorf("client error leaks the token: %v", err)
+			}
+			if tc.want != nil && !errors.Is(srv.LastAuthError(), tc.want) {
+				t.Errorf("refused for %v, want %v", srv.LastAuthError(), tc.want)
+			}
+		})
+	}
+
+	t.Run("user dropped", func(t *testing.T) {
+		props, err := l.UserProperties(l.Stack.UserIDs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.BootstrapHandler(nil).Handle(ctx, l.UserEvent("Delete", l.Stack.UserIDs[0], "dbuser:app_user", props, nil)); err != nil {
+			t.Fatal(err)
+		}
+		err = login(t, "app_user", sign(t, l.QueryKeys, "app_user", time.Now()), true)
+		var me *mysql.MySQLError
+		if !errors.As(err, &me) || me.Number != auroralocal.ErrNumAccessDenied {
+			t.Fatalf("login after drop: %v, want 1045", err)
+		}
+	})
+}
