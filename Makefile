@@ -47,5 +47,10 @@ fuzz: setup
 	  done; \
 	done
 
+# The whole login path on the local stand-in: make local ARGS=-serve keeps it
+# running for a standard mysql client and AWS CLI tokens.
+local: synth
+	go run ./cmd/rdsiam-local $(ARGS)
+
 clean:
 	rm -rf cdk.out .build

@@ -384,3 +384,20 @@ func TestE2ERefusals(t *testing.T) {
 		}
 	})
 }
+
+// TestE2ELocalDemo runs the flow `make local` prints, on the default stack.
+func TestE2ELocalDemo(t *testing.T) {
+	l := deployLocal(t)
+	var out strings.Builder
+	if err := l.Demo(context.Background(), &out); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{`"user":"app_user@%"`, "plugin AWSAuthenticationPlugin, require SSL true", "hello from rdsiam-local", "refused as expected"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), l.QueryKeys.SecretAccessKey) || strings.Contains(out.String(), l.Server.MasterPassword()) {
+		t.Errorf("demo output shows a secret")
+	}
+}

@@ -155,9 +155,13 @@ func (l *Local) QueryConfig(keys aws.Credentials) (iamdb.Config, error) {
 	if err != nil {
 		return iamdb.Config{}, fmt.Errorf("fromstack: %w", err)
 	}
-	cfg.Credentials = credentials.NewStaticCredentialsProvider(keys.AccessKeyID, keys.SecretAccessKey, keys.SessionToken)
+	cfg.Credentials = staticKeys(keys)
 	if cfg.TLS, err = rdstls.Config(cfg.Host, l.Server.CAPool()); err != nil {
 		return iamdb.Config{}, fmt.Errorf("fromstack: %w", err)
 	}
 	return cfg, nil
+}
+
+func staticKeys(k aws.Credentials) aws.CredentialsProvider {
+	return credentials.NewStaticCredentialsProvider(k.AccessKeyID, k.SecretAccessKey, k.SessionToken)
 }

@@ -1,0 +1,124 @@
+package fromstack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"rdsiam/lambda/iamdb"
+	"rdsiam/lambda/queryfn"
+)
+
+// Demo runs the whole login path on the stand-in and writes each step and
+// its result to w: the bootstrap creates the stack's first database user
+// with the real custom-resource handler, then the real query handler, with
+// a token signed by the query role's keys, asks whoami, writes and reads
+// the sample table, and tries a statement the grants do not allow; last,
+// the bootstrap role's keys try to log in and are refused. It returns an
+// error if any step that should work does not, or a refusal does not
+// happen.
+func (l *Local) Demo(ctx context.Context, w io.Writer) error {
+	step := func(format string, args ...any) { fmt.Fprintf(w, "==> "+format+"\n", args...) }
+	userID := l.Stack.UserIDs[0]
+
+	step("stand-in for Aurora MySQL listening on %s (region %s, cluster resource id %s)",
+		l.Server.Endpoint(), l.Server.Region(), LocalClusterResourceID)
+
+	props, err := l.UserProperties(userID)
+	if err != nil {
+		return err
+	}
+	step("bootstrap: Create %s (user %v on database %v, privileges %v)", userID, props["UserName"], props["DatabaseName"], props["Privileges"])
+	resp, err := l.BootstrapHandler(nil).Handle(ctx, l.UserEvent("Create", userID, "", props, nil))
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	users, err := l.Server.Users()
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if u.Name == props["UserName"] {
+			grants, _ := l.Server.Grants(u.Name, u.Host)
+			fmt.Fprintf(w, "    physical id %s; user '%s'@'%s' plugin %s, require SSL %v, grants %s\n",
+				resp.PhysicalResourceID, u.Name, u.Host, u.Plugin, u.RequireSSL, strings.Join(grants, ", "))
+		}
+	}
+
+	cfg, err := l.QueryConfig(l.QueryKeys)
+	if err != nil {
+		return err
+	}
+	db, err := iamdb.Open(cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	h := queryfn.New(db)
+	for _, tc := range []struct {
+		request string
+		refused bool
+	}{
+		{request: `{"action":"whoami"}`},
+		{request: `{"action":"add_item","params":{"name":"hello from rdsiam-local"}}`},
+		{request: `{"action":"list_items","params":{"limit":5}}`},
+		{request: `{"action":"count_items"}`},
+		{request: `{"action":"delete_item","params":{"id":1}}`, refused: true},
+	} {
+		step("query function (as %s, role %s): %s", cfg.User, l.Stack.QueryRoleID, tc.request)
+		r, err := h.Handle(ctx, json.RawMessage(tc.request))
+		switch {
+		case tc.refused && err == nil:
+			return fmt.Errorf("%s: allowed, but the grants do not include it", tc.request)
+		case tc.refused:
+			fmt.Fprintf(w, "    refused as expected: %v\n", err)
+		case err != nil:
+			return fmt.Errorf("%s: %w (stand-in: %v)", tc.request, err, l.Server.LastAuthError())
+		default:
+			out, _ := json.Marshal(r)
+			fmt.Fprintf(w, "    %s\n", out)
+		}
+	}
+
+	step("login with the bootstrap role's keys (it has no rds-db:connect)")
+	cfg.Credentials = staticKeys(l.BootstrapKeys)
+	other, err := iamdb.Open(cfg)
+	if err != nil {
+		return err
+	}
+	defer other.Close()
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := other.PingContext(pingCtx); err == nil {
+		return fmt.Errorf("the bootstrap role logged in as %s; its policies must not allow rds-db:connect", cfg.User)
+	} else {
+		fmt.Fprintf(w, "    refused as expected: %v\n    stand-in's reason: %v\n", err, l.Server.LastAuthError())
+	}
+	return nil
+}
+
+// WriteClientFiles writes what standard tools need to log in to the
+// stand-in, into dir: ca.pem (the stand-in's CA) and credentials (an AWS
+// shared-credentials file with profile rdsiam-local holding the query
+// role's test keys, mode 0600). Nothing secret is printed.
+func (l *Local) WriteClientFiles(dir string) (caPath, credPath string, err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", "", err
+	}
+	caPath = filepath.Join(dir, "ca.pem")
+	if err := l.Server.WriteCA(caPath); err != nil {
+		return "", "", err
+	}
+	credPath = filepath.Join(dir, "credentials")
+	body := fmt.Sprintf("[rdsiam-local]\naws_access_key_id = %s\naws_secret_access_key = %s\nregion = %s\n",
+		l.QueryKeys.AccessKeyID, l.QueryKeys.SecretAccessKey, l.Server.Region())
+	if err := os.WriteFile(credPath, []byte(body), 0o600); err != nil {
+		return "", "", err
+	}
+	return caPath, credPath, nil
+}

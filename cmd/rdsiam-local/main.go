@@ -1,0 +1,87 @@
+// Command rdsiam-local runs the whole rdsiam login path on a laptop, with no
+// AWS account: it starts the local stand-in for Aurora MySQL's IAM login,
+// gives it the IAM policies of the synthesized stack, creates the database
+// user with the real custom-resource handler and invokes the real query
+// handler, printing each step.
+//
+//	make local                       # synth, then run the flow
+//	go run ./cmd/rdsiam-local -serve # and keep serving for mysql / aws CLI
+//
+// With -serve it writes .build/local/ca.pem and .build/local/credentials
+// (an AWS profile with the query role's local test keys) and prints the
+// commands that log in with a standard MySQL client and a token from the
+// AWS CLI.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"rdsiam/auroralocal/fromstack"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "rdsiam-local:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	templatePath := flag.String("template", "cdk.out/RdsIam.template.json", "synthesized template (run `make synth` first)")
+	serve := flag.Bool("serve", false, "keep the stand-in running for standard clients until interrupted")
+	port := flag.Int("port", 0, "port for the stand-in on 127.0.0.1 (0 = any free port)")
+	region := flag.String("region", "eu-west-1", "region the stand-in plays")
+	dir := flag.String("dir", ".build/local", "where -serve writes ca.pem and credentials")
+	flag.Parse()
+
+	data, err := os.ReadFile(*templatePath)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%s not found: run `make synth` first (or pass -template)", *templatePath)
+	} else if err != nil {
+		return err
+	}
+	stack, err := fromstack.Parse(data)
+	if err != nil {
+		return err
+	}
+	local, err := fromstack.Start(stack, fromstack.Options{Region: *region, Port: *port})
+	if err != nil {
+		return err
+	}
+	defer local.Server.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := local.Demo(ctx, os.Stdout); err != nil {
+		return err
+	}
+	fmt.Println("==> all steps passed")
+	if !*serve {
+		return nil
+	}
+
+	ca, creds, err := local.WriteClientFiles(*dir)
+	if err != nil {
+		return err
+	}
+	user := "app_user"
+	if props, err := local.UserProperties(stack.UserIDs[0]); err == nil {
+		user = fmt.Sprint(props["UserName"])
+	}
+	fmt.Printf(`
+==> serving on %[1]s until Ctrl-C. Log in with standard tools:
+
+  export AWS_SHARED_CREDENTIALS_FILE=%[2]s AWS_PROFILE=rdsiam-local
+  TOKEN=$(aws rds generate-db-auth-token --hostname localhost --port %[3]d --region %[4]s --username %[5]s)
+  mysql -h localhost -P %[3]d -u %[5]s --ssl-ca=%[6]s --ssl-mode=VERIFY_IDENTITY --enable-cleartext-plugin --password="$TOKEN"
+  # MariaDB client: mariadb -h localhost -P %[3]d -u %[5]s --ssl-ca=%[6]s --ssl-verify-server-cert --password="$TOKEN"
+`, local.Server.Endpoint(), creds, local.Server.Port(), local.Server.Region(), user, ca)
+	<-ctx.Done()
+	return nil
+}
