@@ -44,6 +44,9 @@ var synthesized = map[string]*template{}
 // variants are the configurations the tests synthesize.
 var variants = map[string]func(*stacks.Config){
 	"default": func(*stacks.Config) {},
+	// The same configuration again, in a fresh app: the template must be
+	// byte-identical (TestSynthIsDeterministic).
+	"default-again": func(*stacks.Config) {},
 	"provisioned": func(c *stacks.Config) {
 		c.Writer = stacks.WriterProvisioned
 		c.InstanceClass = "db.r7g.large"
