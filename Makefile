@@ -10,7 +10,7 @@ export JSII_NODE := $(NODE)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: setup synth deploy diff test vet fuzz bench local clean
+.PHONY: setup synth deploy diff test snapshots vet fuzz bench local clean
 
 setup: node_modules/.installed
 	go mod download
@@ -33,6 +33,9 @@ diff: setup
 
 test: setup
 	go test ./...
+
+snapshots: setup
+	UPDATE_SNAPSHOTS=1 go test ./test -run TestSnapshots
 
 vet:
 	go vet ./...
