@@ -265,7 +265,6 @@ func jsonInt(n *int64) string {
 func TestE2ERefusals(t *testing.T) {
 	l := bootstrapDefault(t)
 	srv := l.Server
-	roots := srv.CAPool()
 	ctx := context.Background()
 
 	sign := func(t *testing.T, keys aws.Credentials, user string, at time.Time) string {
@@ -279,24 +278,7 @@ func TestE2ERefusals(t *testing.T) {
 	}
 	login := func(t *testing.T, user, token string, useTLS bool) error {
 		t.Helper()
-		cfg := mysql.NewConfig()
-		cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = user, token, "tcp", srv.Addr()
-		cfg.AllowCleartextPasswords = true
-		cfg.Timeout = 5 * time.Second
-		if useTLS {
-			tc, err := rdstls.Config(srv.Host(), roots)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg.TLS = tc
-		}
-		conn, err := mysql.NewConnector(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		db := sql.OpenDB(conn)
-		defer db.Close()
-		return db.PingContext(ctx)
+		return openDirect(t, l, user, token, useTLS).PingContext(ctx)
 	}
 
 	// The control: the query role's own token for its own user works.
@@ -406,16 +388,23 @@ func TestE2ELocalDemo(t *testing.T) {
 	}
 }
 
-// masterDB logs in as the master over TLS, as an operator would.
-func masterDB(t *testing.T, l *fromstack.Local) *sql.DB {
+// openDirect opens a pool that logs in to the stand-in with a fixed
+// password or token, as a standard client would: over TLS trusting the
+// stand-in's CA, or over plain TCP. Cleartext is allowed so IAM tokens can
+// be sent; the stand-in must refuse that on plain TCP.
+func openDirect(t *testing.T, l *fromstack.Local, user, password string, useTLS bool) *sql.DB {
 	t.Helper()
 	cfg := mysql.NewConfig()
-	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = l.Server.MasterUser(), l.Server.MasterPassword(), "tcp", l.Server.Addr()
-	tc, err := rdstls.Config(l.Server.Host(), l.Server.CAPool())
-	if err != nil {
-		t.Fatal(err)
+	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = user, password, "tcp", l.Server.Addr()
+	cfg.AllowCleartextPasswords = true
+	cfg.Timeout = 5 * time.Second
+	if useTLS {
+		tc, err := rdstls.Config(l.Server.Host(), l.Server.CAPool())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.TLS = tc
 	}
-	cfg.TLS = tc
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -423,6 +412,11 @@ func masterDB(t *testing.T, l *fromstack.Local) *sql.DB {
 	db := sql.OpenDB(conn)
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// masterDB logs in as the master over TLS, as an operator would.
+func masterDB(t *testing.T, l *fromstack.Local) *sql.DB {
+	return openDirect(t, l, l.Server.MasterUser(), l.Server.MasterPassword(), true)
 }
 
 // TestE2EExistingPasswordUserIsSwitched: CREATE USER IF NOT EXISTS alone
@@ -451,13 +445,7 @@ func TestE2EExistingPasswordUserIsSwitched(t *testing.T) {
 	mustWhoami(t, l, l.QueryKeys, "app_user")
 
 	// The old password no longer logs in.
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = "app_user", "an-old-password-1", "tcp", l.Server.Addr()
-	cfg.TLS, _ = rdstls.Config(l.Server.Host(), l.Server.CAPool())
-	conn, _ := mysql.NewConnector(cfg)
-	old := sql.OpenDB(conn)
-	defer old.Close()
-	if err := old.Ping(); err == nil {
+	if err := openDirect(t, l, "app_user", "an-old-password-1", true).Ping(); err == nil {
 		t.Errorf("the old password still logs in")
 	}
 }
