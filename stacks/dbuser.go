@@ -36,7 +36,7 @@ type UserProvider struct {
 // userProviderTimeout bounds one event. The handler waits at most three
 // minutes for the database and answers before this, so a stack never waits
 // for CloudFormation's one-hour custom-resource limit.
-const userProviderTimeout = 5
+const userProviderTimeoutMinutes = 5
 
 // NewUserProvider creates the handler function and the provider.
 func NewUserProvider(scope constructs.Construct, id string, props UserProviderProps) *UserProvider {
@@ -47,7 +47,7 @@ func NewUserProvider(scope constructs.Construct, id string, props UserProviderPr
 		Description: "rdsiam database-user bootstrap",
 		Network:     props.Network,
 		MemoryMB:    256,
-		Timeout:     awscdk.Duration_Minutes(jsii.Number(userProviderTimeout)),
+		Timeout:     awscdk.Duration_Minutes(jsii.Number(userProviderTimeoutMinutes)),
 	})
 	props.Cluster.DB.Secret().GrantRead(p.Handler.Role, nil)
 	props.Cluster.AllowFrom(p.Handler.SecurityGroup, "MySQL from the database-user bootstrap")
