@@ -99,7 +99,7 @@ func ParseProperties(props map[string]any) (Properties, error) {
 	var unknown []string
 	for k := range props {
 		if !slices.Contains(knownProperties, k) {
-			unknown = append(unknown, k)
+			unknown = append(unknown, propertyName(k))
 		}
 	}
 	if len(unknown) > 0 {
@@ -153,6 +153,24 @@ func ParseProperties(props map[string]any) (Properties, error) {
 	}
 	p.Spec = bootstrapsql.Spec{User: user, Database: db, Privileges: privs}
 	return p, nil
+}
+
+// plainPropertyName is a property name that reads unambiguously in an
+// error message as it is.
+var plainPropertyName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+// propertyName shows an unknown property name in an error: as it is when
+// plain, otherwise quoted and shortened, so that an empty name, a name with
+// spaces or control characters, or a huge one is still visible and cannot
+// garble the message.
+func propertyName(k string) string {
+	if plainPropertyName.MatchString(k) {
+		return k
+	}
+	if len(k) > 64 {
+		return strconv.Quote(k[:64]) + "..."
+	}
+	return strconv.Quote(k)
 }
 
 func wrapProp(prop string, err error) error {

@@ -148,6 +148,9 @@ func TestParsePropertiesBad(t *testing.T) {
 
 		{"unknown key", with(goodProps(), "Password", "x"), "Password", "unknown property"},
 		{"two unknown keys", with(with(goodProps(), "userName", "x"), "Extra", 1.0), "Extra, userName", "unknown property"},
+		{"empty key", with(goodProps(), "", "x"), `""`, "unknown property"},
+		{"key with a newline", with(goodProps(), "a\nb", "x"), `"a\nb"`, "unknown property"},
+		{"huge key", with(goodProps(), strings.Repeat("k", 1000), "x"), `"` + strings.Repeat("k", 64) + `"...`, "unknown property"},
 
 		{"port zero", with(goodProps(), "Port", "0"), "Port", "out of range"},
 		{"port too big", with(goodProps(), "Port", "65536"), "Port", "out of range"},

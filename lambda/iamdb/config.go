@@ -1,9 +1,11 @@
 package iamdb
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"regexp"
 	"strconv"
@@ -18,6 +20,18 @@ import (
 // Defaults applied by [Config.Validate], [NewConnector] and [Open] to zero
 // fields. They are tuned for Lambda, where a container runs one request at a
 // time and may be frozen for minutes between requests.
+//
+// DefaultConnMaxIdleTime (4m) closes idle connections before anything on the
+// path forgets them: AWS NAT gateways drop flows idle for 350 seconds, and
+// Aurora itself closes sessions idle for wait_timeout (8h by default). The
+// pool's cleaner cannot run while Lambda has the container frozen, so after
+// a long freeze one stale connection can still be handed out; the driver's
+// liveness check catches it if the server's FIN or RST has arrived, and
+// package queryfn retries a read once if it dies in flight.
+// DefaultConnMaxLifetime (14m) makes long-lived containers reconnect, so
+// they follow a failover's DNS change and log in again under the current
+// IAM policy; it is not needed for the 15-minute token, which is checked
+// only at login.
 const (
 	DefaultPort            = 3306
 	DefaultTokenReuse      = 10 * time.Minute
@@ -26,7 +40,21 @@ const (
 	DefaultConnMaxIdleTime = 4 * time.Minute
 	DefaultConnMaxLifetime = 14 * time.Minute
 	DefaultDialTimeout     = 5 * time.Second
+	// DefaultAccessDeniedRetryFor covers the usual delay before a new IAM
+	// policy or database user takes effect right after a deployment.
+	DefaultAccessDeniedRetryFor = 30 * time.Second
+	// DefaultMaxNewConnsPerSecond is far below the roughly 200 new
+	// IAM-authenticated connections per second Aurora sustains, so one
+	// container cannot use the cluster's budget on its own.
+	DefaultMaxNewConnsPerSecond = 10
+	// DefaultNewConnBurst lets a cold container open its default pool of
+	// two connections at once.
+	DefaultNewConnBurst = 2
 )
+
+// NoAccessDeniedRetry, as Config.AccessDeniedRetryFor, turns the retrying
+// of refused logins off: the first MySQL error 1045 is returned at once.
+const NoAccessDeniedRetry time.Duration = -1
 
 // Limits enforced by [Config.Validate].
 const (
@@ -42,6 +70,12 @@ const (
 	MaxConnMaxLifetime = 8 * time.Hour
 	// MaxDialTimeout keeps a dead endpoint from eating a Lambda's whole run.
 	MaxDialTimeout = time.Minute
+	// MaxAccessDeniedRetryFor: past five minutes a refused login is a
+	// configuration error, not propagation, and the caller should hear so.
+	MaxAccessDeniedRetryFor = 5 * time.Minute
+	// MaxNewConnsPerSecondLimit is Aurora's own guidance: IAM database
+	// authentication suits workloads below 200 new connections per second.
+	MaxNewConnsPerSecondLimit = 200
 	// maxUserLen and maxDatabaseLen are MySQL 8's identifier limits.
 	maxUserLen     = 32
 	maxDatabaseLen = 64
@@ -98,9 +132,43 @@ type Config struct {
 	// DefaultConnMaxLifetime (14m). Allowed: more than 0, at most
 	// MaxConnMaxLifetime (8h).
 	ConnMaxLifetime time.Duration
-	// DialTimeout bounds the TCP connect; 0 means DefaultDialTimeout (5s).
+	// DialTimeout bounds one connection attempt: the TCP connect, the TLS
+	// handshake and the login, so an endpoint that accepts TCP but never
+	// answers cannot hold a connection request (the pool's background
+	// opener has no deadline of its own). 0 means DefaultDialTimeout (5s).
 	// Allowed: more than 0, at most MaxDialTimeout (1m).
 	DialTimeout time.Duration
+
+	// AccessDeniedRetryFor bounds how long a login refused with MySQL
+	// error 1045 is retried, with a freshly signed token and jittered
+	// exponential backoff, before Connect reports it: right after a
+	// deployment, a new IAM policy or database user can take a while to
+	// reach the database. It is the total of the backoff delays, and the
+	// retrying also stops early enough to report before ctx's deadline.
+	// 0 means DefaultAccessDeniedRetryFor (30s); NoAccessDeniedRetry
+	// turns retrying off. Allowed: NoAccessDeniedRetry, or more than 0
+	// and at most MaxAccessDeniedRetryFor (5m).
+	AccessDeniedRetryFor time.Duration
+	// MaxNewConnsPerSecond is the steady rate at which this Connector
+	// starts new connection attempts (token bucket); attempts beyond it
+	// wait, or fail at once if their ctx would end first. Every attempt
+	// counts, including access-denied retries, because each is one IAM
+	// login for Aurora's throttle. 0 means DefaultMaxNewConnsPerSecond
+	// (10). Allowed: more than 0, at most MaxNewConnsPerSecondLimit (200).
+	MaxNewConnsPerSecond float64
+	// NewConnBurst is how many attempts may start at once before the rate
+	// applies (the bucket size); 0 means DefaultNewConnBurst (2). Allowed
+	// 1..MaxOpenConnsLimit.
+	NewConnBurst int
+
+	// Sleep waits d between access-denied retries and returns early with
+	// ctx's error if ctx ends first; nil means a timer. Tests pass a
+	// function that moves their clocks instead, so retries take no time.
+	// The rate limiter always waits in real time.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Dial opens the TCP connection; nil means a net.Dialer. Tests wrap it
+	// to inject network faults.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // FieldError reports one invalid [Config] field. [Config.Validate] returns
@@ -184,6 +252,17 @@ func (c Config) Validate() error {
 	if d.DialTimeout <= 0 || d.DialTimeout > MaxDialTimeout {
 		bad("DialTimeout", d.DialTimeout.String(), "allowed more than 0 and at most "+MaxDialTimeout.String()+" (0 means "+DefaultDialTimeout.String()+")")
 	}
+	if r := d.AccessDeniedRetryFor; r != NoAccessDeniedRetry && (r <= 0 || r > MaxAccessDeniedRetryFor) {
+		bad("AccessDeniedRetryFor", r.String(), "allowed more than 0 and at most "+MaxAccessDeniedRetryFor.String()+
+			", or NoAccessDeniedRetry (-1ns) to turn retrying off (0 means "+DefaultAccessDeniedRetryFor.String()+")")
+	}
+	if r := d.MaxNewConnsPerSecond; math.IsNaN(r) || r <= 0 || r > MaxNewConnsPerSecondLimit {
+		bad("MaxNewConnsPerSecond", strconv.FormatFloat(r, 'g', -1, 64), fmt.Sprintf("allowed more than 0 and at most %d (0 means %d)",
+			MaxNewConnsPerSecondLimit, DefaultMaxNewConnsPerSecond))
+	}
+	if d.NewConnBurst < 1 || d.NewConnBurst > MaxOpenConnsLimit {
+		bad("NewConnBurst", strconv.Itoa(d.NewConnBurst), fmt.Sprintf("allowed 1..%d (0 means %d)", MaxOpenConnsLimit, DefaultNewConnBurst))
+	}
 	return errors.Join(errs...)
 }
 
@@ -223,6 +302,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DialTimeout == 0 {
 		c.DialTimeout = DefaultDialTimeout
+	}
+	if c.AccessDeniedRetryFor == 0 {
+		c.AccessDeniedRetryFor = DefaultAccessDeniedRetryFor
+	}
+	if c.MaxNewConnsPerSecond == 0 {
+		c.MaxNewConnsPerSecond = DefaultMaxNewConnsPerSecond
+	}
+	if c.NewConnBurst == 0 {
+		c.NewConnBurst = DefaultNewConnBurst
+	}
+	if c.Sleep == nil {
+		c.Sleep = sleepCtx
 	}
 	return c
 }

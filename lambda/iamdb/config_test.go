@@ -3,6 +3,7 @@ package iamdb
 import (
 	"crypto/tls"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +33,10 @@ func TestValidate(t *testing.T) {
 			c.Port, c.Database, c.TLS, c.Now = 3307, "app", &tls.Config{MinVersion: tls.VersionTLS13}, time.Now
 			c.TokenReuse, c.MaxOpenConns, c.MaxIdleConns = MaxTokenReuse, MaxOpenConnsLimit, 1
 			c.ConnMaxIdleTime, c.ConnMaxLifetime, c.DialTimeout = time.Hour, MaxConnMaxLifetime, MaxDialTimeout
+			c.AccessDeniedRetryFor, c.MaxNewConnsPerSecond, c.NewConnBurst = MaxAccessDeniedRetryFor, MaxNewConnsPerSecondLimit, MaxOpenConnsLimit
 		}},
+		{name: "access-denied retrying off", change: func(c *Config) { c.AccessDeniedRetryFor = NoAccessDeniedRetry }},
+		{name: "less than one new connection per second", change: func(c *Config) { c.MaxNewConnsPerSecond = 0.5 }},
 		{name: "IPv4 host", change: func(c *Config) { c.Host = "127.0.0.1" }},
 		{name: "IPv6 host", change: func(c *Config) { c.Host = "::1" }},
 		{name: "GovCloud region", change: func(c *Config) { c.Region = "us-gov-west-1" }},
@@ -74,6 +78,15 @@ func TestValidate(t *testing.T) {
 		{name: "lifetime above 8h", change: func(c *Config) { c.ConnMaxLifetime = 9 * time.Hour }, wantFields: []string{"ConnMaxLifetime"}},
 		{name: "negative dial timeout", change: func(c *Config) { c.DialTimeout = -time.Second }, wantFields: []string{"DialTimeout"}},
 		{name: "dial timeout above 1m", change: func(c *Config) { c.DialTimeout = 2 * time.Minute }, wantFields: []string{"DialTimeout"}, wantText: []string{"at most 1m0s"}},
+		{name: "negative retry budget", change: func(c *Config) { c.AccessDeniedRetryFor = -time.Second }, wantFields: []string{"AccessDeniedRetryFor"},
+			wantText: []string{"Config.AccessDeniedRetryFor = -1s", "at most 5m0s", "NoAccessDeniedRetry"}},
+		{name: "retry budget past 5m", change: func(c *Config) { c.AccessDeniedRetryFor = MaxAccessDeniedRetryFor + time.Second }, wantFields: []string{"AccessDeniedRetryFor"}},
+		{name: "negative connection rate", change: func(c *Config) { c.MaxNewConnsPerSecond = -1 }, wantFields: []string{"MaxNewConnsPerSecond"},
+			wantText: []string{"Config.MaxNewConnsPerSecond = -1: allowed more than 0 and at most 200 (0 means 10)"}},
+		{name: "connection rate above Aurora's guidance", change: func(c *Config) { c.MaxNewConnsPerSecond = 201 }, wantFields: []string{"MaxNewConnsPerSecond"}},
+		{name: "connection rate NaN", change: func(c *Config) { c.MaxNewConnsPerSecond = math.NaN() }, wantFields: []string{"MaxNewConnsPerSecond"}, wantText: []string{"= NaN"}},
+		{name: "negative burst", change: func(c *Config) { c.NewConnBurst = -1 }, wantFields: []string{"NewConnBurst"}, wantText: []string{"Config.NewConnBurst = -1: allowed 1..100 (0 means 2)"}},
+		{name: "burst too big", change: func(c *Config) { c.NewConnBurst = MaxOpenConnsLimit + 1 }, wantFields: []string{"NewConnBurst"}},
 		{name: "zero config reports every required field", change: func(c *Config) { *c = Config{} }, wantFields: []string{"Host", "User", "Region", "Credentials"}},
 	}
 	for _, tt := range tests {
@@ -131,7 +144,11 @@ func TestWithDefaults(t *testing.T) {
 		}, "4m idle, 14m lifetime, 5s dial"},
 		{"idle time follows short lifetime", Config{ConnMaxLifetime: time.Minute}, func(c Config) bool { return c.ConnMaxIdleTime == time.Minute }, "ConnMaxIdleTime 1m"},
 		{"negative kept for Validate", Config{Port: -5, TokenReuse: -1}, func(c Config) bool { return c.Port == -5 && c.TokenReuse == -1 }, "negative values unchanged"},
-		{"clock", Config{}, func(c Config) bool { return c.Now != nil }, "Now set"},
+		{"clock", Config{}, func(c Config) bool { return c.Now != nil && c.Sleep != nil }, "Now and Sleep set"},
+		{"reliability", Config{}, func(c Config) bool {
+			return c.AccessDeniedRetryFor == DefaultAccessDeniedRetryFor && c.MaxNewConnsPerSecond == DefaultMaxNewConnsPerSecond && c.NewConnBurst == DefaultNewConnBurst
+		}, "30s access-denied retries, 10 new connections per second, burst 2"},
+		{"retrying off kept", Config{AccessDeniedRetryFor: NoAccessDeniedRetry}, func(c Config) bool { return c.AccessDeniedRetryFor == NoAccessDeniedRetry }, "NoAccessDeniedRetry"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -17,14 +18,16 @@ import (
 // for concurrent use. Pass it to sql.OpenDB, or use [Connector.OpenDB] or
 // [Open], which also apply the Config's pool limits.
 type Connector struct {
-	cfg    Config        // validated, defaults applied
-	base   *mysql.Config // passwordless template; the driver clones it per connect
-	mysql  driver.Connector
-	src    tokenSource
-	tokens tokenCache
+	cfg     Config        // validated, defaults applied
+	base    *mysql.Config // passwordless template; the driver clones it per connect
+	mysql   driver.Connector
+	src     tokenSource
+	tokens  tokenCache
+	limiter *rateLimiter
 
-	connectAttempts atomic.Uint64
-	connectFailures atomic.Uint64
+	connectAttempts     atomic.Uint64
+	connectFailures     atomic.Uint64
+	accessDeniedRetries atomic.Uint64
 }
 
 // Stats are a Connector's counters since it was created, for tests,
@@ -34,11 +37,17 @@ type Stats struct {
 	TokensSigned uint64
 	// TokensReused counts connects that reused a cached token.
 	TokensReused uint64
-	// ConnectAttempts counts calls to Connect (new physical connections
-	// requested by the pool), successful or not.
+	// ConnectAttempts counts login attempts, each on a new physical
+	// connection: one per Connect call plus one per access-denied retry.
 	ConnectAttempts uint64
 	// ConnectFailures counts Connect calls that returned an error.
 	ConnectFailures uint64
+	// AccessDeniedRetries counts attempts repeated after error 1045.
+	AccessDeniedRetries uint64
+	// RateLimitWaits counts attempts that waited for the new-connection
+	// rate limit, and RateLimitDelay the total time reserved for them.
+	RateLimitWaits uint64
+	RateLimitDelay time.Duration
 }
 
 // NewConnector validates c, applies its defaults and returns a Connector for
@@ -97,7 +106,9 @@ func NewConnector(c Config) (*Connector, error) {
 			creds:    c.Credentials,
 			reuse:    c.TokenReuse,
 		},
+		limiter: newRateLimiter(c.MaxNewConnsPerSecond, c.NewConnBurst),
 	}
+	m.DialFunc = conn.dial
 	if err := m.Apply(mysql.BeforeConnect(conn.beforeConnect)); err != nil {
 		return nil, fmt.Errorf("iamdb: configure driver: %w", err)
 	}
@@ -111,26 +122,93 @@ func NewConnector(c Config) (*Connector, error) {
 }
 
 // Connect opens one authenticated connection. database/sql calls it whenever
-// the pool needs a new connection. Errors are wrapped with the endpoint and
-// user; they never contain the token.
+// the pool needs a new connection. It returns a [*ConnectError], which never
+// contains the token.
 //
-// This is the place for connection-level reliability policies (retrying
-// access-denied logins with jittered backoff after forcing a new token,
-// limiting the connection rate): they wrap connectOnce.
+// Every attempt first waits for the new-connection rate limit
+// (MaxNewConnsPerSecond, NewConnBurst) and is bounded by DialTimeout. A
+// login refused with MySQL error 1045 is retried with a freshly signed token
+// after a jittered, exponentially growing delay, until the delays add up to
+// AccessDeniedRetryFor or the next attempt could not finish before ctx's
+// deadline; see retry.go. Every other error is returned at once: retrying
+// cannot fix a disabled IAM plugin (1524), a missing TLS requirement (3159)
+// or an untrusted certificate, and a dead endpoint is the pool's and the
+// caller's to retry. A connection the server dropped during the login is
+// marked with [ErrConnectionLost], so callers can tell it from a refusal.
 func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
-	c.connectAttempts.Add(1)
-	conn, err := c.connectOnce(ctx)
-	if err != nil {
-		c.connectFailures.Add(1)
-		return nil, fmt.Errorf("iamdb: connect to %s as %q: %w", c.src.endpoint, c.cfg.User, err)
+	r := retryState{delay: accessDeniedBackoffBase}
+	var refused error // the last attempt's 1045, while retrying
+	for {
+		if err := c.limiter.wait(ctx); err != nil {
+			if refused != nil {
+				err = fmt.Errorf("%w (while waiting to retry after: %w)", err, refused)
+			}
+			return nil, c.fail(err, r)
+		}
+		r.attempts++
+		c.connectAttempts.Add(1)
+		conn, err := c.attempt(ctx)
+		if err == nil {
+			return conn, nil
+		}
+		if !isAccessDenied(err) || c.cfg.AccessDeniedRetryFor == NoAccessDeniedRetry {
+			return nil, c.fail(err, r)
+		}
+		// The cached token is the first suspect: sign a new one, in case
+		// the credentials behind it rotated or the server's clock differs.
+		c.tokens.invalidate()
+		d, ok := r.next(ctx, c.cfg.AccessDeniedRetryFor)
+		if !ok {
+			return nil, c.fail(err, r)
+		}
+		if serr := c.cfg.Sleep(ctx, d); serr != nil {
+			return nil, c.fail(fmt.Errorf("%w (while waiting to retry after: %w)", serr, err), r)
+		}
+		r.slept += d
+		refused = err
+		c.accessDeniedRetries.Add(1)
 	}
-	return conn, nil
 }
 
-// connectOnce makes a single login attempt through the MySQL driver, which
-// calls beforeConnect to fill in the password.
+// attempt makes a single login attempt through the MySQL driver, which calls
+// beforeConnect to fill in the password. DialTimeout bounds the whole
+// attempt, not only the TCP connect the driver bounds itself. A failure of
+// the established socket (not a refusal, which arrives as a MySQL error)
+// is marked with ErrConnectionLost.
+func (c *Connector) attempt(ctx context.Context) (driver.Conn, error) {
+	var socketFailed atomic.Bool
+	actx, cancel := context.WithTimeout(context.WithValue(ctx, attemptKey{}, &socketFailed), c.cfg.DialTimeout)
+	defer cancel()
+	conn, err := c.connectOnce(actx)
+	switch {
+	case err == nil, ctx.Err() != nil:
+		return conn, err
+	case actx.Err() != nil:
+		return nil, fmt.Errorf("%w (%s): %w", errAttemptTimeout, c.cfg.DialTimeout, err)
+	case socketFailed.Load() && mysqlErrorNumber(err) == 0:
+		return nil, fmt.Errorf("%w: %w", ErrConnectionLost, err)
+	}
+	return nil, err
+}
+
+// connectOnce makes a single login attempt through the MySQL driver.
 func (c *Connector) connectOnce(ctx context.Context) (driver.Conn, error) {
 	return c.mysql.Connect(ctx)
+}
+
+// fail counts a failed Connect and wraps err with the attempts made and a
+// hint.
+func (c *Connector) fail(err error, r retryState) error {
+	c.connectFailures.Add(1)
+	return &ConnectError{
+		Endpoint: c.src.endpoint,
+		User:     c.cfg.User,
+		Region:   c.cfg.Region,
+		Attempts: r.attempts,
+		Backoff:  r.slept,
+		Hint:     c.hint(err),
+		Err:      err,
+	}
 }
 
 // beforeConnect is the driver's BeforeConnect hook. perConn is the driver's
@@ -153,11 +231,15 @@ func (c *Connector) Driver() driver.Driver {
 // Stats returns a snapshot of the Connector's counters.
 func (c *Connector) Stats() Stats {
 	signed, reused := c.tokens.counts()
+	waits, waited := c.limiter.stats()
 	return Stats{
-		TokensSigned:    signed,
-		TokensReused:    reused,
-		ConnectAttempts: c.connectAttempts.Load(),
-		ConnectFailures: c.connectFailures.Load(),
+		TokensSigned:        signed,
+		TokensReused:        reused,
+		ConnectAttempts:     c.connectAttempts.Load(),
+		ConnectFailures:     c.connectFailures.Load(),
+		AccessDeniedRetries: c.accessDeniedRetries.Load(),
+		RateLimitWaits:      waits,
+		RateLimitDelay:      waited,
 	}
 }
 

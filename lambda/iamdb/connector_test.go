@@ -228,21 +228,50 @@ func TestConnectErrors(t *testing.T) {
 	failingCreds := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 		return aws.Credentials{}, errors.New("credential source unavailable")
 	})
+	refuse := func(string, string) bool { return false }
 	tests := []struct {
-		name      string
-		accept    func(user, password string) bool
-		change    func(*Config)
-		wantErr   []string
-		wantMySQL uint16 // MySQL error number the error must wrap; 0: none
-		logins    int    // logins the server must have seen
-		tlsFails  int    // TLS handshakes the server must have seen fail
+		name       string
+		accept     func(user, password string) bool
+		refuseWith uint16 // MySQL error for refused logins; 0: 1045
+		change     func(*Config)
+		wantErr    []string
+		wantMySQL  uint16 // MySQL error number the error must wrap; 0: none
+		logins     int    // logins the server must have seen
+		tlsFails   int    // TLS handshakes the server must have seen fail
 	}{
 		{
-			name:      "access denied",
-			accept:    func(string, string) bool { return false },
-			wantErr:   []string{"iamdb: connect to 127.0.0.1:", `as "app_user"`, "Access denied"},
+			name:   "access denied, retrying off",
+			accept: refuse,
+			change: func(c *Config) { c.AccessDeniedRetryFor = NoAccessDeniedRetry },
+			wantErr: []string{"iamdb: connect to 127.0.0.1:", `as "app_user"`, "Access denied",
+				"refused the IAM token", "rds-db:connect on arn:<partition>:rds-db:eu-west-1:<account>:dbuser:<cluster resource id>/app_user",
+				`the user "app_user" does not exist`, "signed for 127.0.0.1:"},
 			wantMySQL: 1045,
 			logins:    1,
+		},
+		{
+			name:       "IAM authentication off (1524) is not retried",
+			accept:     refuse,
+			refuseWith: 1524,
+			wantErr:    []string{"refused with error 1524", "IAM database authentication is turned off", "not retried"},
+			wantMySQL:  1524,
+			logins:     1,
+		},
+		{
+			name:       "TLS required (3159) is not retried",
+			accept:     refuse,
+			refuseWith: 3159,
+			wantErr:    []string{"requires TLS", "not retried"},
+			wantMySQL:  3159,
+			logins:     1,
+		},
+		{
+			name:       "no privilege on the database (1044) is not retried",
+			accept:     refuse,
+			refuseWith: 1044,
+			wantErr:    []string{`no privilege on database "app"`},
+			wantMySQL:  1044,
+			logins:     1,
 		},
 		{
 			name:    "credentials unavailable: no dial",
@@ -256,14 +285,24 @@ func TestConnectErrors(t *testing.T) {
 				other, _ := newTestPKI(t, nil)
 				c.TLS = &tls.Config{RootCAs: other, ServerName: "127.0.0.1"}
 			},
-			wantErr:  []string{"certificate signed by unknown authority"},
+			wantErr:  []string{"certificate signed by unknown authority", "did not verify", "not retried"},
 			logins:   0,
 			tlsFails: 1,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			conn, srv, _ := newTestConnector(t, tt.accept, tt.change)
+			conn, srv, _ := newTestConnector(t, tt.accept, func(c *Config) {
+				// Only 1045 may ever be retried.
+				c.Sleep = func(context.Context, time.Duration) error {
+					t.Error("Connect waited to retry an error that must not be retried")
+					return nil
+				}
+				if tt.change != nil {
+					tt.change(c)
+				}
+			})
+			srv.refuseLoginsWith(tt.refuseWith)
 			err := connectOnce(t, conn)
 			if err == nil {
 				t.Fatal("connect succeeded, want an error")
@@ -293,8 +332,12 @@ func TestConnectErrors(t *testing.T) {
 					t.Errorf("error contains the token")
 				}
 			}
-			if s := conn.Stats(); s.ConnectAttempts != 1 || s.ConnectFailures != 1 {
-				t.Errorf("Stats = %+v, want 1 attempt and 1 failure", s)
+			if s := conn.Stats(); s.ConnectAttempts != 1 || s.ConnectFailures != 1 || s.AccessDeniedRetries != 0 {
+				t.Errorf("Stats = %+v, want 1 attempt, 1 failure, no retries", s)
+			}
+			var ce *ConnectError
+			if !errors.As(err, &ce) || ce.Attempts != 1 {
+				t.Errorf("error %#v is not a *ConnectError with 1 attempt", err)
 			}
 		})
 	}

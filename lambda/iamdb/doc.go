@@ -23,4 +23,17 @@
 // The database user must be created with IDENTIFIED WITH
 // AWSAuthenticationPlugin AS 'RDS', and the caller's IAM role needs
 // rds-db:connect on arn:aws:rds-db:REGION:ACCOUNT:dbuser:CLUSTER-RESOURCE-ID/USER.
+//
+// Connection discipline, per Connector (see [Config] for the knobs and
+// RELIABILITY.md at the repository root for the reasoning and the tests):
+//
+//   - New connection attempts pass a token bucket (MaxNewConnsPerSecond,
+//     NewConnBurst), so a container cannot storm Aurora's IAM login
+//     throttle.
+//   - A login refused with MySQL error 1045, which is what IAM propagation
+//     after a deployment looks like, is retried with a fresh token and
+//     jittered exponential backoff for AccessDeniedRetryFor, within the
+//     caller's deadline; every other failure is returned at once.
+//   - Each attempt is bounded by DialTimeout; errors are [*ConnectError]s
+//     that name the likely cause and never contain a token.
 package iamdb

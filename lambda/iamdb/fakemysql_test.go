@@ -33,8 +33,25 @@ type fakeMySQL struct {
 
 	mu          sync.Mutex
 	logins      []fakeLogin
-	tlsFailures int // TLS handshakes the client aborted
+	tlsFailures int    // TLS handshakes the client aborted
+	refuseWith  uint16 // MySQL error number for refused logins; 0 means 1045
+	dropLogins  int    // the next logins to answer by closing the connection
 	wg          sync.WaitGroup
+}
+
+// dropNextLogins makes the next n logins end with the server closing the
+// connection instead of answering, as a failover does.
+func (s *fakeMySQL) dropNextLogins(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropLogins = n
+}
+
+// refuseLoginsWith sets the MySQL error number refused logins get.
+func (s *fakeMySQL) refuseLoginsWith(number uint16) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuseWith = number
 }
 
 // fakeLogin is what the server saw of one login attempt.
@@ -148,11 +165,29 @@ func (s *fakeMySQL) session(c net.Conn) error {
 
 	s.mu.Lock()
 	s.logins = append(s.logins, login)
+	drop := s.dropLogins > 0
+	if drop {
+		s.dropLogins--
+	}
 	s.mu.Unlock()
+	if drop {
+		return nil // the deferred Close drops the connection unanswered
+	}
 
 	if login.tlsVersion == 0 || !s.accept(login.user, login.password) {
-		msg := fmt.Sprintf("Access denied for user '%s'@'127.0.0.1' (using password: YES)", login.user)
-		return p.write(append([]byte{0xff, 0x15, 0x04, '#', '2', '8', '0', '0', '0'}, msg...)) // 1045
+		s.mu.Lock()
+		number := s.refuseWith
+		s.mu.Unlock()
+		if number == 0 {
+			number = 1045
+		}
+		state, msg := "#28000", fmt.Sprintf("Access denied for user '%s'@'127.0.0.1' (using password: YES)", login.user)
+		if number != 1045 {
+			state, msg = "#HY000", fmt.Sprintf("refused with error %d", number)
+		}
+		pkt := binary.LittleEndian.AppendUint16([]byte{0xff}, number)
+		pkt = append(pkt, state...)
+		return p.write(append(pkt, msg...))
 	}
 	if err := p.write(okPacket()); err != nil {
 		return err

@@ -58,6 +58,14 @@ func (tc *tokenCache) get(ctx context.Context, src tokenSource, now time.Time) (
 	return token, nil
 }
 
+// invalidate forgets the cached token, so the next get signs a fresh one:
+// after a refused login the cached token is the first suspect.
+func (tc *tokenCache) invalidate() {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	tc.token = ""
+}
+
 // counts returns how many tokens were signed and how many reused so far.
 func (tc *tokenCache) counts() (signed, reused uint64) {
 	tc.mu.Lock()

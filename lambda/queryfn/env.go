@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"rdsiam/lambda/iamdb"
 )
@@ -15,23 +16,80 @@ const (
 	EnvUser     = "DB_USER"     // IAM-authenticated MySQL user
 	EnvDatabase = "DB_NAME"     // default database holding the items table
 	EnvRegion   = "DB_REGION"   // AWS region of the cluster
+
+	// Optional connection-discipline knobs; unset keeps iamdb's default.
+	EnvMaxConns                 = "DB_MAX_CONNS"                   // iamdb.Config.MaxOpenConns, 1..100
+	EnvMaxNewConnsPerSecond     = "DB_MAX_NEW_CONNS_PER_SECOND"    // iamdb.Config.MaxNewConnsPerSecond, >0..200
+	EnvNewConnBurst             = "DB_NEW_CONN_BURST"              // iamdb.Config.NewConnBurst, 1..100
+	EnvAccessDeniedRetrySeconds = "DB_ACCESS_DENIED_RETRY_SECONDS" // iamdb.Config.AccessDeniedRetryFor, 0 (off)..300
 )
+
+// optionalVar is one optional numeric variable: what it accepts, and how to
+// put a value into the Config. set returns false for a value out of range.
+type optionalVar struct {
+	name string
+	want string
+	set  func(v string, c *iamdb.Config) bool
+}
+
+// optionalVars are read in this order; each names its range and default in
+// want, which the error for a bad value repeats.
+var optionalVars = []optionalVar{
+	{EnvMaxConns, fmt.Sprintf("an integer 1..%d (unset means %d)", iamdb.MaxOpenConnsLimit, iamdb.DefaultMaxOpenConns),
+		func(v string, c *iamdb.Config) bool {
+			n, err := strconv.Atoi(v)
+			c.MaxOpenConns = n
+			return err == nil && n >= 1 && n <= iamdb.MaxOpenConnsLimit
+		}},
+	{EnvMaxNewConnsPerSecond, fmt.Sprintf("a number more than 0 and at most %d, e.g. 0.5 or 10 (unset means %d)",
+		iamdb.MaxNewConnsPerSecondLimit, iamdb.DefaultMaxNewConnsPerSecond),
+		func(v string, c *iamdb.Config) bool {
+			r, err := strconv.ParseFloat(v, 64)
+			c.MaxNewConnsPerSecond = r
+			return err == nil && r > 0 && r <= iamdb.MaxNewConnsPerSecondLimit
+		}},
+	{EnvNewConnBurst, fmt.Sprintf("an integer 1..%d (unset means %d)", iamdb.MaxOpenConnsLimit, iamdb.DefaultNewConnBurst),
+		func(v string, c *iamdb.Config) bool {
+			n, err := strconv.Atoi(v)
+			c.NewConnBurst = n
+			return err == nil && n >= 1 && n <= iamdb.MaxOpenConnsLimit
+		}},
+	{EnvAccessDeniedRetrySeconds, fmt.Sprintf("an integer 0..%d; 0 turns retrying off (unset means %d)",
+		int(iamdb.MaxAccessDeniedRetryFor/time.Second), int(iamdb.DefaultAccessDeniedRetryFor/time.Second)),
+		func(v string, c *iamdb.Config) bool {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || time.Duration(n)*time.Second > iamdb.MaxAccessDeniedRetryFor {
+				return false
+			}
+			c.AccessDeniedRetryFor = time.Duration(n) * time.Second
+			if n == 0 {
+				c.AccessDeniedRetryFor = iamdb.NoAccessDeniedRetry
+			}
+			return true
+		}},
+}
 
 // envForField maps the iamdb.Config fields read from the environment to
 // their variables, so validation errors name what the operator set.
 var envForField = map[string]string{
-	"Host":     EnvEndpoint,
-	"Port":     EnvPort,
-	"User":     EnvUser,
-	"Database": EnvDatabase,
-	"Region":   EnvRegion,
+	"Host":                 EnvEndpoint,
+	"Port":                 EnvPort,
+	"User":                 EnvUser,
+	"Database":             EnvDatabase,
+	"Region":               EnvRegion,
+	"MaxOpenConns":         EnvMaxConns,
+	"MaxNewConnsPerSecond": EnvMaxNewConnsPerSecond,
+	"NewConnBurst":         EnvNewConnBurst,
+	"AccessDeniedRetryFor": EnvAccessDeniedRetrySeconds,
 }
 
 // ConfigFromEnv builds the database part of an iamdb.Config from the
 // environment, read through getenv (os.Getenv in production). DB_ENDPOINT,
 // DB_USER, DB_NAME and DB_REGION are required; DB_PORT defaults to 3306.
-// The result has no Credentials: the caller adds them. Other fields keep
-// iamdb's defaults.
+// DB_MAX_CONNS, DB_MAX_NEW_CONNS_PER_SECOND, DB_NEW_CONN_BURST and
+// DB_ACCESS_DENIED_RETRY_SECONDS are optional; unset (or empty) keeps
+// iamdb's default. The result has no Credentials: the caller adds them.
+// Other fields keep iamdb's defaults.
 //
 // It returns every problem at once, joined, each naming the variable, its
 // value and what is allowed. The variables hold no secrets, so echoing
@@ -60,6 +118,11 @@ func ConfigFromEnv(getenv func(string) string) (iamdb.Config, error) {
 			errs = append(errs, fmt.Errorf("%s=%q: want an integer 1..65535 (unset means 3306)", EnvPort, v))
 		} else {
 			cfg.Port = port
+		}
+	}
+	for _, ov := range optionalVars {
+		if v := getenv(ov.name); v != "" && !ov.set(v, &cfg) {
+			errs = append(errs, fmt.Errorf("%s=%q: want %s", ov.name, v, ov.want))
 		}
 	}
 	if len(errs) > 0 {

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -99,4 +100,73 @@ type iamdbTestCreds struct{}
 
 func (iamdbTestCreds) Retrieve(context.Context) (aws.Credentials, error) {
 	return aws.Credentials{}, errors.New("not used")
+}
+
+func TestConfigFromEnvOptionalKnobs(t *testing.T) {
+	required := map[string]string{
+		"DB_ENDPOINT": "db.cluster-abc123.eu-west-1.rds.amazonaws.com",
+		"DB_USER":     "app_user",
+		"DB_NAME":     "app",
+		"DB_REGION":   "eu-west-1",
+	}
+	tests := []struct {
+		name    string
+		set     map[string]string
+		check   func(iamdb.Config) bool
+		want    string // what check expects, for the failure message
+		wantErr []string
+	}{
+		{name: "unset keeps iamdb's defaults", check: func(c iamdb.Config) bool {
+			return c.MaxOpenConns == 0 && c.MaxNewConnsPerSecond == 0 && c.NewConnBurst == 0 && c.AccessDeniedRetryFor == 0
+		}, want: "zero values"},
+		{name: "all set", set: map[string]string{"DB_MAX_CONNS": "4", "DB_MAX_NEW_CONNS_PER_SECOND": "2.5", "DB_NEW_CONN_BURST": "3", "DB_ACCESS_DENIED_RETRY_SECONDS": "45"},
+			check: func(c iamdb.Config) bool {
+				return c.MaxOpenConns == 4 && c.MaxNewConnsPerSecond == 2.5 && c.NewConnBurst == 3 && c.AccessDeniedRetryFor == 45*time.Second
+			}, want: "4 conns, 2.5/s, burst 3, 45s"},
+		{name: "retry seconds 0 turns retrying off", set: map[string]string{"DB_ACCESS_DENIED_RETRY_SECONDS": "0"},
+			check: func(c iamdb.Config) bool { return c.AccessDeniedRetryFor == iamdb.NoAccessDeniedRetry }, want: "NoAccessDeniedRetry"},
+		{name: "one connection lowers the idle default too", set: map[string]string{"DB_MAX_CONNS": "1"},
+			check: func(c iamdb.Config) bool { return c.MaxOpenConns == 1 && c.Validate() == nil }, want: "MaxOpenConns 1, valid"},
+		{name: "max conns zero", set: map[string]string{"DB_MAX_CONNS": "0"}, wantErr: []string{`DB_MAX_CONNS="0": want an integer 1..100 (unset means 2)`}},
+		{name: "max conns too big", set: map[string]string{"DB_MAX_CONNS": "101"}, wantErr: []string{`DB_MAX_CONNS="101"`}},
+		{name: "max conns not a number", set: map[string]string{"DB_MAX_CONNS": "two"}, wantErr: []string{`DB_MAX_CONNS="two"`}},
+		{name: "rate zero", set: map[string]string{"DB_MAX_NEW_CONNS_PER_SECOND": "0"}, wantErr: []string{`DB_MAX_NEW_CONNS_PER_SECOND="0": want a number more than 0 and at most 200`}},
+		{name: "rate above Aurora's guidance", set: map[string]string{"DB_MAX_NEW_CONNS_PER_SECOND": "250"}, wantErr: []string{`DB_MAX_NEW_CONNS_PER_SECOND="250"`}},
+		{name: "rate NaN", set: map[string]string{"DB_MAX_NEW_CONNS_PER_SECOND": "NaN"}, wantErr: []string{`DB_MAX_NEW_CONNS_PER_SECOND="NaN"`}},
+		{name: "rate with unit", set: map[string]string{"DB_MAX_NEW_CONNS_PER_SECOND": "10/s"}, wantErr: []string{`DB_MAX_NEW_CONNS_PER_SECOND="10/s"`}},
+		{name: "burst zero", set: map[string]string{"DB_NEW_CONN_BURST": "0"}, wantErr: []string{`DB_NEW_CONN_BURST="0": want an integer 1..100 (unset means 2)`}},
+		{name: "retry negative", set: map[string]string{"DB_ACCESS_DENIED_RETRY_SECONDS": "-1"}, wantErr: []string{`DB_ACCESS_DENIED_RETRY_SECONDS="-1": want an integer 0..300; 0 turns retrying off (unset means 30)`}},
+		{name: "retry too long", set: map[string]string{"DB_ACCESS_DENIED_RETRY_SECONDS": "301"}, wantErr: []string{`DB_ACCESS_DENIED_RETRY_SECONDS="301"`}},
+		{name: "retry as a duration", set: map[string]string{"DB_ACCESS_DENIED_RETRY_SECONDS": "30s"}, wantErr: []string{`DB_ACCESS_DENIED_RETRY_SECONDS="30s"`}},
+		{name: "every bad knob reported at once", set: map[string]string{"DB_MAX_CONNS": "0", "DB_NEW_CONN_BURST": "x", "DB_PORT": "0"},
+			wantErr: []string{"DB_MAX_CONNS=", "DB_NEW_CONN_BURST=", "DB_PORT="}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := maps.Clone(required)
+			maps.Copy(env, tt.set)
+			cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
+			if len(tt.wantErr) > 0 {
+				if err == nil {
+					t.Fatalf("ConfigFromEnv = %+v, want an error", cfg)
+				}
+				for _, s := range tt.wantErr {
+					if !strings.Contains(err.Error(), s) {
+						t.Errorf("error %q does not contain %q", err, s)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ConfigFromEnv: %v", err)
+			}
+			cfg.Credentials = iamdbTestCreds{}
+			if !tt.check(cfg) {
+				t.Errorf("ConfigFromEnv = %+v, want %s", cfg, tt.want)
+			}
+			if err := cfg.Validate(); err != nil {
+				t.Errorf("config does not validate: %v", err)
+			}
+		})
+	}
 }

@@ -6,14 +6,46 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/go-sql-driver/mysql"
+
+	"rdsiam/lambda/iamdb"
 )
 
 // Handler serves query requests from one connection pool. It is safe for
 // concurrent use; build it once per Lambda container with [New].
 type Handler struct {
 	db *sql.DB
+
+	readRetries    atomic.Uint64
+	writeRetries   atomic.Uint64
+	outcomeUnknown atomic.Uint64
+}
+
+// Stats are a Handler's reliability counters since New, for logs and tests.
+type Stats struct {
+	// ReadRetries counts reads run a second time after their connection
+	// died before any row arrived.
+	ReadRetries uint64
+	// WriteRetries counts writes run a second time because the driver
+	// reported that the first was never sent (or was refused by a
+	// read-only server after a failover).
+	WriteRetries uint64
+	// OutcomeUnknown counts writes that failed with ErrOutcomeUnknown.
+	OutcomeUnknown uint64
+}
+
+// Stats returns a snapshot of h's counters.
+func (h *Handler) Stats() Stats {
+	if h == nil {
+		return Stats{}
+	}
+	return Stats{
+		ReadRetries:    h.readRetries.Load(),
+		WriteRetries:   h.writeRetries.Load(),
+		OutcomeUnknown: h.outcomeUnknown.Load(),
+	}
 }
 
 // New returns a Handler that runs requests on db. db should come from
@@ -37,8 +69,15 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Response, er
 // Do runs one request and returns its response. It validates req first, so
 // a hand-built Request gets the same checks as a parsed one. Database
 // failures are returned as "<action>: database refused (<MySQL error
-// number>): <message>" when the server answered with an error, and as
-// "<action>: database: <cause>" otherwise; both wrap the driver's error.
+// number>): <message>" when the server refused a statement, and as
+// "<action>: database: <cause>" otherwise, including a failed login (an
+// *iamdb.ConnectError, whose message names the likely cause); both wrap the
+// driver's error.
+//
+// A read whose connection dies before the failing statement returned a row
+// is run once more; a write is never sent twice, and fails with [ErrOutcomeUnknown] when its
+// connection died after it may have been sent. See retry.go for exactly
+// what is retried where.
 func (h *Handler) Do(ctx context.Context, req Request) (Response, error) {
 	if err := req.Validate(); err != nil {
 		return Response{}, err
@@ -50,22 +89,13 @@ func (h *Handler) Do(ctx context.Context, req Request) (Response, error) {
 		resp Response
 		err  error
 	)
-	switch req.Action {
-	case ActionWhoAmI:
-		resp, err = whoAmI(ctx, h.db)
-	case ActionListItems:
-		resp, err = listItems(ctx, h.db, req.Limit)
-	case ActionGetItem:
-		resp, err = getItem(ctx, h.db, req.ID)
-	case ActionCountItems:
-		resp, err = countItems(ctx, h.db)
-	case ActionAddItem:
-		resp, err = addItem(ctx, h.db, req.Name)
-	case ActionDeleteItem:
-		resp, err = deleteItem(ctx, h.db, req.ID)
-	default:
+	if read, ok := reads[req.Action]; ok {
+		resp, err = h.read(ctx, req, read)
+	} else if write, ok := writes[req.Action]; ok {
+		resp, err = h.write(ctx, req, write)
+	} else {
 		// Unreachable after Validate; kept so a new action added to
-		// actionParams without a case here fails loudly.
+		// actionParams without an implementation fails loudly.
 		return Response{}, fmt.Errorf("%s: action has no implementation", req.Action)
 	}
 	if err != nil {
@@ -91,6 +121,14 @@ func (e *dbRefusedError) Unwrap() error { return e.err }
 // databaseError adds the action, and the MySQL error number when there is
 // one, to an error from the database.
 func databaseError(action Action, err error) error {
+	if errors.Is(err, ErrOutcomeUnknown) {
+		return fmt.Errorf("%s: %w", action, err)
+	}
+	// A failed login is not a refused statement: keep the connector's
+	// message, which names the endpoint, the attempts and the likely cause.
+	if _, ok := errors.AsType[*iamdb.ConnectError](err); ok {
+		return fmt.Errorf("%s: database: %w", action, err)
+	}
 	if me, ok := errors.AsType[*mysql.MySQLError](err); ok {
 		return &dbRefusedError{action: action, mysql: me, err: err}
 	}

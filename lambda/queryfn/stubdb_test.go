@@ -14,10 +14,12 @@ import (
 // result and records every statement, so handler tests can check exactly
 // which SQL ran, with which arguments, on which connection.
 type stubDB struct {
-	mu      sync.Mutex
-	answers map[string]stubAnswer
-	calls   []stubCall
-	conns   int
+	mu         sync.Mutex
+	answers    map[string]stubAnswer
+	calls      []stubCall
+	conns      int
+	served     map[string]int // calls per SQL text so far
+	connectErr error          // returned by Connect, if set
 }
 
 // stubAnswer is the canned reply to one SQL text: rows for a query, a
@@ -28,6 +30,12 @@ type stubAnswer struct {
 	lastInsertID int64
 	rowsAffected int64
 	err          error
+	// failFirst > 0 returns err for only the first failFirst calls of
+	// this SQL text; later calls succeed.
+	failFirst int
+	// rowsErr ends the row stream with this error instead of the end of
+	// the result, after the rows.
+	rowsErr error
 }
 
 // stubCall is one statement the driver received.
@@ -59,6 +67,9 @@ func (s *stubDB) recorded() []stubCall {
 func (s *stubDB) Connect(context.Context) (driver.Conn, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.connectErr != nil {
+		return nil, s.connectErr
+	}
 	s.conns++
 	return &stubConn{db: s, id: s.conns}, nil
 }
@@ -89,6 +100,13 @@ func (c *stubConn) answer(query string, args []driver.NamedValue) (stubAnswer, e
 	if !ok {
 		return stubAnswer{}, errors.New("stub: unexpected SQL: " + query)
 	}
+	if c.db.served == nil {
+		c.db.served = map[string]int{}
+	}
+	c.db.served[query]++
+	if a.failFirst > 0 && c.db.served[query] > a.failFirst {
+		return a, nil
+	}
 	return a, a.err
 }
 
@@ -97,7 +115,7 @@ func (c *stubConn) QueryContext(_ context.Context, query string, args []driver.N
 	if err != nil {
 		return nil, err
 	}
-	return &stubRows{columns: a.columns, rows: a.rows}, nil
+	return &stubRows{columns: a.columns, rows: a.rows, err: a.rowsErr}, nil
 }
 
 func (c *stubConn) ExecContext(_ context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
@@ -117,12 +135,16 @@ func (c *stubConn) Begin() (driver.Tx, error) { return nil, errors.New("stub: no
 type stubRows struct {
 	columns []string
 	rows    [][]driver.Value
+	err     error // ends the stream instead of io.EOF, if set
 }
 
 func (r *stubRows) Columns() []string { return r.columns }
 func (r *stubRows) Close() error      { return nil }
 func (r *stubRows) Next(dest []driver.Value) error {
 	if len(r.rows) == 0 {
+		if r.err != nil {
+			return r.err
+		}
 		return io.EOF
 	}
 	copy(dest, r.rows[0])

@@ -3,8 +3,10 @@
 // authentication.
 //
 // Configuration comes from the environment (see queryfn.ConfigFromEnv:
-// DB_ENDPOINT, DB_PORT, DB_USER, DB_NAME, DB_REGION) and AWS credentials
-// from the Lambda execution role. Everything expensive happens once per
+// DB_ENDPOINT, DB_PORT, DB_USER, DB_NAME, DB_REGION, and the optional
+// DB_MAX_CONNS, DB_MAX_NEW_CONNS_PER_SECOND, DB_NEW_CONN_BURST,
+// DB_ACCESS_DENIED_RETRY_SECONDS) and AWS credentials from the Lambda
+// execution role. Everything expensive happens once per
 // container, at init: the connection pool is built here and reused by every
 // invocation the container serves. Init makes no network calls; the first
 // request opens the first connection.
@@ -68,25 +70,32 @@ func setup(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 		return nil, err
 	}
 	logger.Info("init done", "db_host", dbCfg.Host, "db_user", dbCfg.User, "db_name", dbCfg.Database, "region", dbCfg.Region)
-	return logged(queryfn.New(conn.OpenDB()).Handle, conn, logger), nil
+	h := queryfn.New(conn.OpenDB())
+	return logged(h.Handle, conn, h, logger), nil
 }
 
-// logged wraps h to log each failed invocation with the connector's
-// counters, which show whether the container's pool is being reused. Only
-// the action and error are logged, never the request body (item names are
-// user data) and never a token (errors do not contain one).
-func logged(h handlerFunc, conn *iamdb.Connector, logger *slog.Logger) handlerFunc {
+// logged wraps h to log each failed invocation with the connector's and
+// the handler's counters, which show whether the container's pool is being
+// reused, whether logins are being refused or rate-limited, and what was
+// retried. Only the error and counters are logged, never the request body
+// (item names are user data) and never a token (errors do not contain one).
+func logged(h handlerFunc, conn *iamdb.Connector, qh *queryfn.Handler, logger *slog.Logger) handlerFunc {
 	return func(ctx context.Context, raw json.RawMessage) (queryfn.Response, error) {
 		start := time.Now()
 		resp, err := h(ctx, raw)
 		if err != nil {
-			s := conn.Stats()
+			s, q := conn.Stats(), qh.Stats()
 			logger.Error("request failed",
 				"error", err.Error(),
 				"duration_ms", time.Since(start).Milliseconds(),
 				"tokens_signed", s.TokensSigned,
 				"connect_attempts", s.ConnectAttempts,
 				"connect_failures", s.ConnectFailures,
+				"access_denied_retries", s.AccessDeniedRetries,
+				"rate_limit_waits", s.RateLimitWaits,
+				"read_retries", q.ReadRetries,
+				"write_retries", q.WriteRetries,
+				"outcome_unknown", q.OutcomeUnknown,
 			)
 		}
 		return resp, err

@@ -57,17 +57,23 @@ func TestSetup(t *testing.T) {
 	tests := []struct {
 		name    string
 		unset   string
+		set     map[string]string
 		wantErr string
 	}{
 		{name: "valid"},
+		{name: "valid with connection knobs", set: map[string]string{"DB_MAX_CONNS": "1", "DB_MAX_NEW_CONNS_PER_SECOND": "5", "DB_ACCESS_DENIED_RETRY_SECONDS": "0"}},
 		{name: "missing endpoint", unset: "DB_ENDPOINT", wantErr: "DB_ENDPOINT is not set"},
 		{name: "missing region", unset: "DB_REGION", wantErr: "DB_REGION is not set"},
+		{name: "bad rate limit", set: map[string]string{"DB_MAX_NEW_CONNS_PER_SECOND": "1000"}, wantErr: `DB_MAX_NEW_CONNS_PER_SECOND="1000"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			getenv := func(k string) string {
 				if k == tt.unset {
 					return ""
+				}
+				if v, ok := tt.set[k]; ok {
+					return v
 				}
 				return valid[k]
 			}

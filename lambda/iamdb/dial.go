@@ -1,0 +1,84 @@
+package iamdb
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync/atomic"
+	"syscall"
+)
+
+// ErrConnectionLost is wrapped by Connect's error when a connection was
+// established but its socket failed before the login finished: the server
+// closed or reset it during the TLS handshake or the login, as a failover
+// or restart does. Nothing was run on that connection, so a caller may
+// retry; package queryfn does, once.
+var ErrConnectionLost = errors.New("connection lost during the login")
+
+// attemptKey carries an attempt's socket-failure flag to dial through the
+// driver, which passes Connect's context on to its dial function.
+type attemptKey struct{}
+
+// dial is the driver's dial function: Config.Dial (or a net.Dialer), with
+// the connection wrapped so that a read or write error is recorded in the
+// flag of the attempt that dialled it.
+func (c *Connector) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	var (
+		conn net.Conn
+		err  error
+	)
+	if c.cfg.Dial != nil {
+		conn, err = c.cfg.Dial(ctx, network, addr)
+	} else {
+		var d net.Dialer
+		conn, err = d.DialContext(ctx, network, addr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	failed, _ := ctx.Value(attemptKey{}).(*atomic.Bool)
+	if failed == nil {
+		return conn, nil
+	}
+	w := watchedConn{Conn: conn, failed: failed}
+	if _, ok := conn.(syscall.Conn); ok {
+		// Keep the driver's liveness check of pooled connections, which
+		// needs the socket.
+		return &watchedSyscallConn{w}, nil
+	}
+	return &w, nil
+}
+
+// watchedConn records in failed whether any read or write on the socket
+// failed, which is how Connect tells a lost connection from a refused login.
+type watchedConn struct {
+	net.Conn
+	failed *atomic.Bool
+}
+
+func (w *watchedConn) Read(b []byte) (int, error) {
+	n, err := w.Conn.Read(b)
+	if err != nil {
+		w.failed.Store(true)
+	}
+	return n, err
+}
+
+func (w *watchedConn) Write(b []byte) (int, error) {
+	n, err := w.Conn.Write(b)
+	if err != nil {
+		w.failed.Store(true)
+	}
+	return n, err
+}
+
+// watchedSyscallConn is a watchedConn over a socket that exposes its file
+// descriptor.
+type watchedSyscallConn struct {
+	watchedConn
+}
+
+// SyscallConn returns the socket's raw connection.
+func (w *watchedSyscallConn) SyscallConn() (syscall.RawConn, error) {
+	return w.Conn.(syscall.Conn).SyscallConn()
+}

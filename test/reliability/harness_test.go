@@ -1,0 +1,252 @@
+// Package reliability runs the real Lambda code (lambda/iamdb,
+// lambda/queryfn, lambda/dbuser) against the local Aurora stand-in
+// (auroralocal) under faults, load and bad input. It holds tests only and
+// does not import the CDK, so it runs in a few seconds; RELIABILITY.md at the
+// repository root lists what each test proves.
+package reliability
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/go-sql-driver/mysql"
+
+	"rdsiam/auroralocal"
+	"rdsiam/lambda/dbuser"
+	"rdsiam/lambda/iamdb"
+	"rdsiam/lambda/queryfn"
+	"rdsiam/lambda/rdstls"
+)
+
+// Names and keys of the emulated account. The keys are test values that
+// only the stand-in knows.
+const (
+	appUser       = "app_user"
+	appDatabase   = "appdb"
+	testRegion    = "eu-west-1"
+	testAccessKey = "AKIARELIABILITYTEST0"
+	testSecretKey = "reliability/test/secret/key/0000000000000"
+	secretArn     = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!cluster-x"
+	queryRoleArn  = "arn:aws:iam::123456789012:role/QueryRole"
+)
+
+// env is one stand-in cluster; createUser adds the application user with
+// the real custom-resource handler.
+type env struct {
+	srv *auroralocal.Server
+}
+
+// startEnv starts a stand-in whose only principal may rds-db:connect as
+// app_user, and closes it when the test ends. It does not create the user.
+// Call it from one goroutine at a time: go-mysql-server keeps state in
+// globals, so stand-ins must not start concurrently.
+func startEnv(t testing.TB) *env {
+	t.Helper()
+	srv, err := auroralocal.Start(auroralocal.Options{
+		Region: testRegion,
+		Principals: []auroralocal.Principal{{
+			ARN: queryRoleArn, AccessKeyID: testAccessKey, SecretAccessKey: testSecretKey,
+			Authorize: allowConnectAs(appUser),
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	if got := srv.DBUserARN(appUser); got != connectARN(appUser) {
+		t.Fatalf("stand-in authorizes against %s, the policy names %s", got, connectARN(appUser))
+	}
+	return &env{srv: srv}
+}
+
+// connectARN is the rds-db resource a login as user is authorized against
+// on every stand-in of these tests (default account and cluster id).
+func connectARN(user string) string {
+	return fmt.Sprintf("arn:%s:rds-db:%s:%s:dbuser:%s/%s", auroralocal.Partition, testRegion,
+		auroralocal.DefaultAccount, auroralocal.DefaultClusterResourceID, user)
+}
+
+// allowConnectAs is the query role's policy: rds-db:connect on exactly the
+// dbuser ARN of user, nothing else.
+func allowConnectAs(user string) func(action, resource string) (bool, error) {
+	arn := connectARN(user)
+	return func(action, resource string) (bool, error) {
+		return action == auroralocal.ConnectAction && resource == arn, nil
+	}
+}
+
+// masterSecrets plays Secrets Manager: it hands out the stand-in's master
+// credentials for secretArn, and reports any other ARN as not found.
+type masterSecrets struct {
+	srv  *auroralocal.Server
+	gone bool // the secret was deleted
+}
+
+func (m masterSecrets) MasterSecret(_ context.Context, arn string) (dbuser.MasterSecret, error) {
+	if m.gone || arn != secretArn {
+		return dbuser.MasterSecret{}, fmt.Errorf("secret %s: %w", arn, dbuser.ErrSecretNotFound)
+	}
+	return dbuser.MasterSecret{Username: m.srv.MasterUser(), Password: m.srv.MasterPassword()}, nil
+}
+
+// bootstrapHandler is the real custom-resource handler wired to e's
+// stand-in.
+func (e *env) bootstrapHandler() *dbuser.Handler {
+	return &dbuser.Handler{
+		Secrets: masterSecrets{srv: e.srv},
+		RootCAs: e.srv.CAPool(),
+		WaitFor: 5 * time.Second,
+		Logger:  slog.New(slog.DiscardHandler),
+	}
+}
+
+// userProps are the ResourceProperties CloudFormation sends for the user,
+// as strings and lists the way it delivers them.
+func (e *env) userProps(privileges ...string) map[string]any {
+	privs := make([]any, len(privileges))
+	for i, p := range privileges {
+		privs[i] = p
+	}
+	return map[string]any{
+		"ServiceToken":   "arn:aws:lambda:eu-west-1:123456789012:function:provider",
+		"SecretArn":      secretArn,
+		"Endpoint":       e.srv.Host(),
+		"Port":           strconv.Itoa(e.srv.Port()),
+		"UserName":       appUser,
+		"DatabaseName":   appDatabase,
+		"Privileges":     privs,
+		"RetainOnDelete": "false",
+	}
+}
+
+// userEvent is a custom-resource event for the user resource.
+func userEvent(requestType string, props, old map[string]any) dbuser.Event {
+	physical := ""
+	if requestType != dbuser.RequestCreate {
+		physical = dbuser.PhysicalID(appUser)
+	}
+	return dbuser.Event{
+		RequestType:           requestType,
+		ResponseURL:           "https://cloudformation-custom-resource-response.example/x",
+		StackID:               "arn:aws:cloudformation:eu-west-1:123456789012:stack/reliability/1",
+		RequestID:             "req-" + requestType,
+		LogicalResourceID:     "DatabaseUser",
+		PhysicalResourceID:    physical,
+		ResourceType:          "Custom::DatabaseUser",
+		ResourceProperties:    props,
+		OldResourceProperties: old,
+	}
+}
+
+// createUser runs the real Create for app_user with privileges.
+func (e *env) createUser(t testing.TB, privileges ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := e.bootstrapHandler().Handle(ctx, userEvent(dbuser.RequestCreate, e.userProps(privileges...), nil)); err != nil {
+		t.Fatalf("create user: %v", err)
+	}
+}
+
+// container is what one Lambda execution environment of the query function
+// holds: its own connector, pool and handler.
+type container struct {
+	conn *iamdb.Connector
+	db   *sql.DB
+	h    *queryfn.Handler
+}
+
+// queryConfig is the query function's connector configuration for e's
+// stand-in, as ConfigFromEnv builds it from the function's environment,
+// signing with the query role's keys and trusting the stand-in's CA.
+func (e *env) queryConfig(t testing.TB) iamdb.Config {
+	t.Helper()
+	environment := map[string]string{
+		queryfn.EnvEndpoint: e.srv.Host(),
+		queryfn.EnvPort:     strconv.Itoa(e.srv.Port()),
+		queryfn.EnvUser:     appUser,
+		queryfn.EnvDatabase: appDatabase,
+		queryfn.EnvRegion:   e.srv.Region(),
+	}
+	cfg, err := queryfn.ConfigFromEnv(func(k string) string { return environment[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(testAccessKey, testSecretKey, "")
+	if cfg.TLS, err = rdstls.Config(cfg.Host, e.srv.CAPool()); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// newContainer builds a container from queryConfig, adjusted by change.
+func (e *env) newContainer(t testing.TB, change func(*iamdb.Config)) *container {
+	t.Helper()
+	cfg := e.queryConfig(t)
+	if change != nil {
+		change(&cfg)
+	}
+	conn, err := iamdb.NewConnector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := conn.OpenDB()
+	t.Cleanup(func() { db.Close() })
+	return &container{conn: conn, db: db, h: queryfn.New(db)}
+}
+
+// invoke runs one request as the Lambda runtime would, with a deadline.
+func (c *container) invoke(request string) (queryfn.Response, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return c.h.Handle(ctx, json.RawMessage(request))
+}
+
+// mustInvoke runs request and fails the test on an error, naming the
+// server's last refusal reason (never a token).
+func (c *container) mustInvoke(t testing.TB, srv *auroralocal.Server, request string) queryfn.Response {
+	t.Helper()
+	resp, err := c.invoke(request)
+	if err != nil {
+		t.Fatalf("%s: %v (server's last refusal: %v)", request, err, srv.LastAuthError())
+	}
+	return resp
+}
+
+// itemCount reads the items table as the master user, bypassing the code
+// under test.
+func (e *env) itemCount(t testing.TB) int {
+	t.Helper()
+	db := e.masterDB(t)
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM " + appDatabase + ".items").Scan(&n); err != nil {
+		t.Fatalf("count items as master: %v", err)
+	}
+	return n
+}
+
+// masterDB opens a pool logged in as the master user over TLS.
+func (e *env) masterDB(t testing.TB) *sql.DB {
+	t.Helper()
+	tlsCfg, err := rdstls.Config(e.srv.Host(), e.srv.CAPool())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Passwd = e.srv.MasterUser(), e.srv.MasterPassword()
+	cfg.Net, cfg.Addr, cfg.TLS = "tcp", e.srv.Addr(), tlsCfg
+	cfg.Timeout = 5 * time.Second
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sql.OpenDB(conn)
+}

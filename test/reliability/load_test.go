@@ -1,0 +1,217 @@
+package reliability
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"rdsiam/lambda/iamdb"
+)
+
+// The fleet: fleetContainers simulated Lambda execution environments
+// (goroutines), each with its own connector and pool of one connection, as
+// a real container has. They all start at once (a cold start of the whole
+// fleet) and invoke whoami. Then the server drops every connection (a
+// failover, with the whole fleet warm), and each container invokes
+// list_items and whoami with its idle pool switched off, so each of the two
+// needs a new connection (the churn of a pool that cannot keep its
+// connections): three IAM logins per container, the last two back to back.
+//
+// Each container may open NewConnBurst connections at once and then
+// MaxNewConnsPerSecond. A token bucket of burst b and rate r lets at most
+// b + r*w attempts through in any w seconds, so in any one-second window the
+// fleet can open at most fleetContainers * (b + r) connections: that is the
+// fleet budget (here 200 * 1.5 = 300 per second) the stand-in's measured
+// peak must stay under. The cold start alone needs fleetContainers * b =
+// 200 at once, whatever the rate; what the per-container limit decides is
+// whether the reconnects land in the same second. Unthrottled they do, and
+// the same workload peaks well above the budget (BenchmarkFleet); with
+// r = 0.5 each container's logins are two seconds apart. Because the last
+// two logins of each container are requested back to back, every container
+// must wait for its limiter at least once, on any machine.
+const (
+	fleetContainers = 200
+	fleetRate       = 0.5 // MaxNewConnsPerSecond of each container
+	fleetBurst      = 1   // NewConnBurst of each container
+)
+
+// fleetBudget is the most new connections per second the fleet's limits
+// allow: fleetContainers * (b + r*1s).
+var fleetBudget = int(fleetContainers * (fleetBurst + fleetRate))
+
+// fleetLimits is the connection discipline of each container in the test.
+func fleetLimits(c *iamdb.Config) {
+	c.MaxOpenConns, c.MaxIdleConns = 1, 1
+	c.MaxNewConnsPerSecond, c.NewConnBurst = fleetRate, fleetBurst
+}
+
+// unthrottled lifts the limits as far as Config allows, for comparison.
+func unthrottled(c *iamdb.Config) {
+	c.MaxOpenConns, c.MaxIdleConns = 1, 1
+	c.MaxNewConnsPerSecond, c.NewConnBurst = iamdb.MaxNewConnsPerSecondLimit, iamdb.MaxOpenConnsLimit
+}
+
+// fleetReport is what one fleet run did.
+type fleetReport struct {
+	ok, failed        int
+	errs              []error // the first few failures
+	opened            uint64  // connections the stand-in accepted during the run
+	peak              int     // the stand-in's PeakNewConnectionsPerSecond
+	dropped           int     // connections DropConnections closed
+	waits, retries    uint64  // limiter waits, read retries, over all containers
+	overLimit         []string
+	elapsed           time.Duration
+	containersWaiting int // containers that waited for their limiter at least once
+}
+
+// runFleet runs the fleet workload against a new stand-in, with limits
+// applied to every container's Config.
+func runFleet(tb testing.TB, limits func(*iamdb.Config)) fleetReport {
+	tb.Helper()
+	e := startEnv(tb)
+	e.createUser(tb, "SELECT", "INSERT")
+	e.masterInsert(tb, "seed")
+
+	containers := make([]*container, fleetContainers)
+	created := make([]time.Time, fleetContainers)
+	for i := range containers {
+		created[i] = time.Now() // the container's bucket starts full here
+		containers[i] = e.newContainer(tb, limits)
+	}
+	base := e.srv.Stats().ConnectionsOpened
+
+	var (
+		mu  sync.Mutex
+		rep fleetReport
+	)
+	phase := func(requests ...string) {
+		var wg sync.WaitGroup
+		for _, c := range containers {
+			wg.Go(func() {
+				for _, req := range requests {
+					_, err := c.invoke(req)
+					mu.Lock()
+					if err != nil {
+						rep.failed++
+						if len(rep.errs) < 3 {
+							rep.errs = append(rep.errs, err)
+						}
+					} else {
+						rep.ok++
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+	}
+	start := time.Now()
+	phase(`{"action":"whoami"}`)
+	rep.dropped = e.srv.DropConnections() // the failover, with the whole fleet warm
+	for _, c := range containers {
+		c.db.SetMaxIdleConns(0) // churn: every invocation from now on logs in anew
+	}
+	phase(`{"action":"list_items"}`, `{"action":"whoami"}`)
+	rep.elapsed = time.Since(start)
+
+	for i, c := range containers {
+		s := c.conn.Stats()
+		rep.waits += s.RateLimitWaits
+		rep.retries += c.h.Stats().ReadRetries
+		if s.RateLimitWaits > 0 {
+			rep.containersWaiting++
+		}
+		// Each container within its own bucket: b + r*elapsed.
+		elapsed := time.Since(created[i]).Seconds()
+		var cfg iamdb.Config
+		limits(&cfg)
+		if limit := float64(cfg.NewConnBurst) + cfg.MaxNewConnsPerSecond*elapsed; float64(s.ConnectAttempts) > limit {
+			rep.overLimit = append(rep.overLimit, fmt.Sprintf("container %d: %d connections in %.2fs, limit %.2f", i, s.ConnectAttempts, elapsed, limit))
+		}
+	}
+	srv := e.srv.Stats()
+	rep.opened, rep.peak = srv.ConnectionsOpened-base, srv.PeakNewConnectionsPerSecond
+	return rep
+}
+
+// summary is the report as one line, for logs and the console.
+func (r fleetReport) summary(name string) string {
+	return fmt.Sprintf("reliability load (%s): containers=%d invocations=%d ok=%d failed=%d connections_opened=%d "+
+		"peak_new_conns_per_s=%d fleet_budget_per_s=%d dropped_mid_load=%d containers_rate_limited=%d read_retries=%d elapsed=%s cpus=%d",
+		name, fleetContainers, r.ok+r.failed, r.ok, r.failed, r.opened, r.peak, fleetBudget, r.dropped,
+		r.containersWaiting, r.retries, r.elapsed.Round(time.Millisecond), runtime.NumCPU())
+}
+
+// TestLoadFleet runs the fleet with its limits and asserts that no
+// invocation failed, that the failover happened with the fleet connected,
+// that every container stayed within its own limit and was actually held
+// back by it, and that the stand-in's peak of new connections per second
+// stayed within the fleet budget. It prints a summary line.
+func TestLoadFleet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test: skipped with -short")
+	}
+	rep := runFleet(t, fleetLimits)
+	line := rep.summary("limited")
+	t.Log(line)
+	fmt.Println(line)
+
+	if rep.failed != 0 {
+		t.Errorf("%d of %d invocations failed, e.g. %v", rep.failed, rep.ok+rep.failed, rep.errs)
+	}
+	if rep.dropped < fleetContainers {
+		t.Errorf("the failover dropped %d connections; every one of the %d containers should have had one", rep.dropped, fleetContainers)
+	}
+	for _, o := range rep.overLimit {
+		t.Error(o)
+	}
+	if rep.containersWaiting != fleetContainers {
+		t.Errorf("%d of %d containers waited for their limiter; each requested two logins back to back, so each had to",
+			rep.containersWaiting, fleetContainers)
+	}
+	if want := uint64(3 * fleetContainers); rep.opened != want {
+		t.Errorf("the stand-in accepted %d connections, want %d: one cold login, one reconnect and one churned login per container", rep.opened, want)
+	}
+	if rep.peak > fleetBudget {
+		t.Errorf("the stand-in saw %d new connections within one second; the fleet budget is %d", rep.peak, fleetBudget)
+	}
+}
+
+// BenchmarkFleet runs TestLoadFleet's workload with and without its
+// limits, reporting the stand-in's peak of new connections per second and
+// the run time; the unthrottled peak is what the fleet budget is compared
+// with in RELIABILITY.md. Run with
+//
+//	go test -run='^$' -bench=Fleet -benchtime=3x ./test/reliability
+func BenchmarkFleet(b *testing.B) {
+	for _, bc := range []struct {
+		name   string
+		limits func(*iamdb.Config)
+	}{{"limited", fleetLimits}, {"unthrottled", unthrottled}} {
+		b.Run(bc.name, func(b *testing.B) {
+			peak := 0
+			for range b.N {
+				rep := runFleet(b, bc.limits)
+				if rep.failed != 0 {
+					b.Fatalf("%d invocations failed, e.g. %v", rep.failed, rep.errs)
+				}
+				peak = max(peak, rep.peak)
+				b.Log(rep.summary(bc.name))
+			}
+			b.ReportMetric(float64(peak), "peak-new-conns/s")
+			b.ReportMetric(float64(fleetBudget), "budget-new-conns/s")
+		})
+	}
+}
+
+// masterInsert adds an item as the master user, so list_items has a row.
+func (e *env) masterInsert(t testing.TB, name string) {
+	t.Helper()
+	db := e.masterDB(t)
+	defer db.Close()
+	if _, err := db.Exec("INSERT INTO "+appDatabase+".items (name) VALUES (?)", name); err != nil {
+		t.Fatal(err)
+	}
+}
