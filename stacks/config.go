@@ -69,6 +69,21 @@ type Config struct {
 	FunctionMemoryMB int
 	// FunctionTimeoutSeconds is the query function's timeout, 1-900 (default 15).
 	FunctionTimeoutSeconds int
+	// FunctionReservedConcurrency caps concurrent containers of the query
+	// function, and so the fleet's connections and new-login rate
+	// (default 0: no reservation, the account's pool).
+	FunctionReservedConcurrency int
+	// MaxConnections is each container's pool size, 1-100 (default 2;
+	// DB_MAX_CONNS).
+	MaxConnections int
+	// MaxNewConnectionsPerSecond rate-limits each container's new IAM
+	// logins, 1-200 (default 10; DB_MAX_NEW_CONNS_PER_SECOND). Aurora
+	// throttles IAM authentication at about 200 new connections a second.
+	MaxNewConnectionsPerSecond int
+	// AccessDeniedRetrySeconds is how long a login refused with 1045 is
+	// retried (IAM propagation after a deploy), 0-300 (default 30, always
+	// within the invocation's deadline; DB_ACCESS_DENIED_RETRY_SECONDS).
+	AccessDeniedRetrySeconds int
 	// Nag applies the cdk-nag AwsSolutions and Serverless packs at synth
 	// (default false; the tests always apply them).
 	Nag bool
@@ -83,22 +98,25 @@ const MinEngineVersion = "3.04.0"
 // cdk.json carries the same values so they are visible to users.
 func DefaultConfig() Config {
 	return Config{
-		StackName:              "RdsIam",
-		DatabaseName:           "appdb",
-		UserName:               "app_user",
-		Grants:                 []string{"SELECT", "INSERT"},
-		Engine:                 "aurora-mysql",
-		EngineVersion:          "3.08.2",
-		Writer:                 WriterServerlessV2,
-		InstanceClass:          "db.r6g.large",
-		MinCapacity:            0.5,
-		MaxCapacity:            2,
-		SecretsManagerEndpoint: true,
-		DeletionProtection:     true,
-		BackupRetentionDays:    7,
-		RemovalPolicy:          "snapshot",
-		FunctionMemoryMB:       256,
-		FunctionTimeoutSeconds: 15,
+		StackName:                  "RdsIam",
+		DatabaseName:               "appdb",
+		UserName:                   "app_user",
+		Grants:                     []string{"SELECT", "INSERT"},
+		Engine:                     "aurora-mysql",
+		EngineVersion:              "3.08.2",
+		Writer:                     WriterServerlessV2,
+		InstanceClass:              "db.r6g.large",
+		MinCapacity:                0.5,
+		MaxCapacity:                2,
+		SecretsManagerEndpoint:     true,
+		DeletionProtection:         true,
+		BackupRetentionDays:        7,
+		RemovalPolicy:              "snapshot",
+		FunctionMemoryMB:           256,
+		FunctionTimeoutSeconds:     15,
+		MaxConnections:             2,
+		MaxNewConnectionsPerSecond: 10,
+		AccessDeniedRetrySeconds:   30,
 	}
 }
 
@@ -156,7 +174,8 @@ var ContextKeys = []string{
 	"writer", "instanceClass", "minCapacity", "maxCapacity", "vpcId", "subnetIds",
 	"availabilityZones", "secretsManagerEndpoint", "deletionProtection",
 	"backupRetentionDays", "removalPolicy", "retainUser", "functionMemoryMb",
-	"functionTimeoutSeconds", "nag",
+	"functionTimeoutSeconds", "functionReservedConcurrency", "maxConnections",
+	"maxNewConnectionsPerSecond", "accessDeniedRetrySeconds", "nag",
 }
 
 // ConfigFromContext builds a Config from CDK context. get returns the raw
@@ -186,6 +205,10 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 	r.boolean("retainUser", &c.RetainUser)
 	r.integer("functionMemoryMb", &c.FunctionMemoryMB)
 	r.integer("functionTimeoutSeconds", &c.FunctionTimeoutSeconds)
+	r.integer("functionReservedConcurrency", &c.FunctionReservedConcurrency)
+	r.integer("maxConnections", &c.MaxConnections)
+	r.integer("maxNewConnectionsPerSecond", &c.MaxNewConnectionsPerSecond)
+	r.integer("accessDeniedRetrySeconds", &c.AccessDeniedRetrySeconds)
 	r.boolean("nag", &c.Nag)
 	if r.err != nil {
 		return Config{}, r.err
@@ -380,6 +403,18 @@ func (c Config) Validate() error {
 	}
 	if c.FunctionTimeoutSeconds < 1 || c.FunctionTimeoutSeconds > 900 {
 		return &ConfigError{Key: "functionTimeoutSeconds", Value: c.FunctionTimeoutSeconds, Allowed: "1 to 900 seconds"}
+	}
+	if c.FunctionReservedConcurrency < 0 || c.FunctionReservedConcurrency > 1000 {
+		return &ConfigError{Key: "functionReservedConcurrency", Value: c.FunctionReservedConcurrency, Allowed: "0 (no reservation) to 1000"}
+	}
+	if c.MaxConnections < 1 || c.MaxConnections > 100 {
+		return &ConfigError{Key: "maxConnections", Value: c.MaxConnections, Allowed: "1 to 100 connections per container"}
+	}
+	if c.MaxNewConnectionsPerSecond < 1 || c.MaxNewConnectionsPerSecond > 200 {
+		return &ConfigError{Key: "maxNewConnectionsPerSecond", Value: c.MaxNewConnectionsPerSecond, Allowed: "1 to 200 per container (Aurora throttles IAM logins at about 200 a second)"}
+	}
+	if c.AccessDeniedRetrySeconds < 0 || c.AccessDeniedRetrySeconds > 300 {
+		return &ConfigError{Key: "accessDeniedRetrySeconds", Value: c.AccessDeniedRetrySeconds, Allowed: "0 (no retry) to 300 seconds"}
 	}
 	return nil
 }

@@ -77,6 +77,13 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		{"functionMemoryMb", "lots"},
 		{"functionTimeoutSeconds", 901.0},
 		{"functionTimeoutSeconds", 0.0},
+		{"functionReservedConcurrency", -1.0},
+		{"maxConnections", 0.0},
+		{"maxConnections", 101.0},
+		{"maxNewConnectionsPerSecond", 0.0},
+		{"maxNewConnectionsPerSecond", 201.0},
+		{"accessDeniedRetrySeconds", -1.0},
+		{"accessDeniedRetrySeconds", "forever"},
 		{"nag", "perhaps"},
 	}
 	for _, tc := range cases {

@@ -22,6 +22,13 @@ type QueryFunctionProps struct {
 	MemoryMB int
 	// TimeoutSeconds is 1-900 (DefaultConfig: 15).
 	TimeoutSeconds int
+	// ReservedConcurrency caps concurrent containers; 0 reserves none.
+	ReservedConcurrency int
+	// MaxConnections, MaxNewConnectionsPerSecond and
+	// AccessDeniedRetrySeconds tune each container's connector (see
+	// Config); they reach it as DB_MAX_CONNS, DB_MAX_NEW_CONNS_PER_SECOND
+	// and DB_ACCESS_DENIED_RETRY_SECONDS.
+	MaxConnections, MaxNewConnectionsPerSecond, AccessDeniedRetrySeconds int
 }
 
 // QueryFunction is the Go Lambda that signs an IAM token for each new
@@ -46,6 +53,9 @@ func NewQueryFunction(scope constructs.Construct, id string, props QueryFunction
 	if props.TimeoutSeconds < 1 || props.TimeoutSeconds > 900 {
 		return nil, &ConfigError{Key: "functionTimeoutSeconds", Value: props.TimeoutSeconds, Allowed: "1 to 900 seconds"}
 	}
+	if props.MaxConnections < 1 || props.MaxNewConnectionsPerSecond < 1 || props.AccessDeniedRetrySeconds < 0 {
+		return nil, fmt.Errorf("query function %s: MaxConnections and MaxNewConnectionsPerSecond must be at least 1 and AccessDeniedRetrySeconds at least 0 (see DefaultConfig)", id)
+	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	cluster := props.User.cluster
 	fn := newGoFunction(c, "Function", goFunctionProps{
@@ -55,13 +65,19 @@ func NewQueryFunction(scope constructs.Construct, id string, props QueryFunction
 		MemoryMB:    props.MemoryMB,
 		Timeout:     awscdk.Duration_Seconds(jsii.Number(float64(props.TimeoutSeconds))),
 		Environment: map[string]*string{
-			"DB_ENDPOINT": cluster.DB.ClusterEndpoint().Hostname(),
-			"DB_PORT":     jsii.String(strconv.Itoa(DatabasePort)),
-			"DB_USER":     jsii.String(props.User.UserName),
-			"DB_NAME":     jsii.String(props.User.DatabaseName),
-			"DB_REGION":   awscdk.Stack_Of(c).Region(),
+			"DB_ENDPOINT":                    cluster.DB.ClusterEndpoint().Hostname(),
+			"DB_PORT":                        jsii.String(strconv.Itoa(DatabasePort)),
+			"DB_USER":                        jsii.String(props.User.UserName),
+			"DB_NAME":                        jsii.String(props.User.DatabaseName),
+			"DB_REGION":                      awscdk.Stack_Of(c).Region(),
+			"DB_MAX_CONNS":                   jsii.String(strconv.Itoa(props.MaxConnections)),
+			"DB_MAX_NEW_CONNS_PER_SECOND":    jsii.String(strconv.Itoa(props.MaxNewConnectionsPerSecond)),
+			"DB_ACCESS_DENIED_RETRY_SECONDS": jsii.String(strconv.Itoa(props.AccessDeniedRetrySeconds)),
 		},
 	})
+	if props.ReservedConcurrency > 0 {
+		fn.Function.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(float64(props.ReservedConcurrency)))
+	}
 	cluster.AllowFrom(fn.SecurityGroup, "MySQL from the query function")
 	props.User.GrantConnect(fn.Role)
 	// Invocations before the user exists would fail with 1045; deploy order

@@ -92,6 +92,11 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 		Binary:         props.Binaries["query"],
 		MemoryMB:       cfg.FunctionMemoryMB,
 		TimeoutSeconds: cfg.FunctionTimeoutSeconds,
+
+		ReservedConcurrency:        cfg.FunctionReservedConcurrency,
+		MaxConnections:             cfg.MaxConnections,
+		MaxNewConnectionsPerSecond: cfg.MaxNewConnectionsPerSecond,
+		AccessDeniedRetrySeconds:   cfg.AccessDeniedRetrySeconds,
 	})
 	if err != nil {
 		return nil, err

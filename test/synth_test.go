@@ -297,6 +297,10 @@ func TestQueryFunction(t *testing.T) {
 		"DB_USER":     "app_user",
 		"DB_NAME":     "appdb",
 		"DB_REGION":   ref("AWS::Region"),
+		// Connector tuning (defaults), read by queryfn.ConfigFromEnv.
+		"DB_MAX_CONNS":                   "2",
+		"DB_MAX_NEW_CONNS_PER_SECOND":    "10",
+		"DB_ACCESS_DENIED_RETRY_SECONDS": "30",
 	}
 	if !jsonEqual(vars, wantVars) {
 		t.Errorf("environment = %s\nwant %s", asJSON(vars), asJSON(wantVars))

@@ -87,6 +87,9 @@ func (l *Local) Demo(ctx context.Context, w io.Writer) error {
 
 	step("login with the bootstrap role's keys (it has no rds-db:connect)")
 	cfg.Credentials = staticKeys(l.BootstrapKeys)
+	// This refusal is permanent: waiting out IAM propagation would only
+	// delay the answer.
+	cfg.AccessDeniedRetryFor = iamdb.NoAccessDeniedRetry
 	other, err := iamdb.Open(cfg)
 	if err != nil {
 		return err
