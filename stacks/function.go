@@ -18,6 +18,8 @@ type goFunctionProps struct {
 	MemoryMB    int
 	Timeout     awscdk.Duration
 	Environment map[string]*string
+	// Reserved is the reserved concurrency; 0 reserves none.
+	Reserved int
 }
 
 // goFunction is a provided.al2023 arm64 function running a binary built by
@@ -52,6 +54,9 @@ func newGoFunction(scope constructs.Construct, id string, props goFunctionProps)
 		LogGroup:     f.LogGroup,
 		Environment:  &props.Environment,
 		Tracing:      awslambda.Tracing_DISABLED,
+	}
+	if props.Reserved > 0 {
+		fp.ReservedConcurrentExecutions = jsii.Number(float64(props.Reserved))
 	}
 	if props.Network != nil {
 		f.SecurityGroup = awsec2.NewSecurityGroup(scope, jsii.String(id+"SecurityGroup"), &awsec2.SecurityGroupProps{

@@ -64,6 +64,7 @@ func NewQueryFunction(scope constructs.Construct, id string, props QueryFunction
 		Network:     props.Network,
 		MemoryMB:    props.MemoryMB,
 		Timeout:     awscdk.Duration_Seconds(jsii.Number(float64(props.TimeoutSeconds))),
+		Reserved:    props.ReservedConcurrency,
 		Environment: map[string]*string{
 			"DB_ENDPOINT":                    cluster.DB.ClusterEndpoint().Hostname(),
 			"DB_PORT":                        jsii.String(strconv.Itoa(DatabasePort)),
@@ -75,9 +76,7 @@ func NewQueryFunction(scope constructs.Construct, id string, props QueryFunction
 			"DB_ACCESS_DENIED_RETRY_SECONDS": jsii.String(strconv.Itoa(props.AccessDeniedRetrySeconds)),
 		},
 	})
-	if props.ReservedConcurrency > 0 {
-		fn.Function.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(float64(props.ReservedConcurrency)))
-	}
+
 	cluster.AllowFrom(fn.SecurityGroup, "MySQL from the query function")
 	props.User.GrantConnect(fn.Role)
 	// Invocations before the user exists would fail with 1045; deploy order

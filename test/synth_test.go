@@ -305,6 +305,13 @@ func TestQueryFunction(t *testing.T) {
 	if !jsonEqual(vars, wantVars) {
 		t.Errorf("environment = %s\nwant %s", asJSON(vars), asJSON(wantVars))
 	}
+	if p["ReservedConcurrentExecutions"] != nil {
+		t.Errorf("default reserves concurrency %v", p["ReservedConcurrentExecutions"])
+	}
+	_, prov := tmpl(t, "provisioned").byPrefix(t, "AWS::Lambda::Function", "QueryFunction")
+	if prov.Properties["ReservedConcurrentExecutions"] != float64(50) {
+		t.Errorf("functionReservedConcurrency=50 gives %v", prov.Properties["ReservedConcurrentExecutions"])
+	}
 	if vpc, _ := p["VpcConfig"].(map[string]any); vpc == nil {
 		t.Errorf("query function is not in the VPC")
 	}

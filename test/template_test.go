@@ -50,6 +50,7 @@ var variants = map[string]func(*stacks.Config){
 	"provisioned": func(c *stacks.Config) {
 		c.Writer = stacks.WriterProvisioned
 		c.InstanceClass = "db.r7g.large"
+		c.FunctionReservedConcurrency = 50
 	},
 	"existing-vpc": func(c *stacks.Config) {
 		c.VpcID = "vpc-0123456789abcdef0"
