@@ -1,4 +1,4 @@
-package main
+package queryfn
 
 import (
 	"bytes"
@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"rdsiam/lambda/queryfn"
 )
 
 const (
@@ -44,7 +42,7 @@ func closedPort(t *testing.T) int {
 	return port
 }
 
-func TestSetup(t *testing.T) {
+func TestNewContainer(t *testing.T) {
 	isolateAWS(t)
 	port := strconv.Itoa(closedPort(t))
 	valid := map[string]string{
@@ -78,20 +76,20 @@ func TestSetup(t *testing.T) {
 				return valid[k]
 			}
 			var logs bytes.Buffer
-			h, err := setup(context.Background(), getenv, slog.New(slog.NewJSONHandler(&logs, nil)))
+			h, err := NewContainer(context.Background(), ContainerOptions{Getenv: getenv, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("setup error = %v, want one containing %q", err, tt.wantErr)
+					t.Fatalf("NewContainer error = %v, want one containing %q", err, tt.wantErr)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("setup: %v", err)
+				t.Fatalf("NewContainer: %v", err)
 			}
 
 			// A bad request is refused before any connection is tried.
 			_, err = h(context.Background(), json.RawMessage(`{"action":"nope"}`))
-			if !errors.Is(err, queryfn.ErrInvalidRequest) {
+			if !errors.Is(err, ErrInvalidRequest) {
 				t.Errorf("invalid request: error = %v, want ErrInvalidRequest", err)
 			}
 
