@@ -55,5 +55,18 @@ fuzz: setup
 local: synth
 	go run ./cmd/rdsiam-local $(ARGS)
 
+# Benchmarks (bench/, results in BENCHMARKS.md): every benchmark BENCH_RUNS
+# times, then one table of medians, spread, ratios and targets. Takes about
+# 10-15 minutes on 2 cores; raw output for benchstat in .build/bench/raw.txt.
+BENCH_RUNS ?= 5
+bench: setup
+	@mkdir -p .build/bench && rm -f .build/bench/raw.txt
+	go run ./bench/cmd/benchtable -runs=$(BENCH_RUNS) -gotest -raw=.build/bench/raw.txt
+
+# CI: every benchmark once with one iteration, to prove they still run.
+.PHONY: bench-ci
+bench-ci: setup
+	go run ./bench/cmd/benchtable -quick
+
 clean:
 	rm -rf cdk.out .build

@@ -365,7 +365,7 @@ func TestNoPasswordInDSN(t *testing.T) {
 	if strings.Contains(dsn, token) || strings.Contains(dsn, "X-Amz") || conn.base.Passwd != "" {
 		t.Errorf("driver configuration holds a password: DSN %q", dsn)
 	}
-	for _, want := range []string{"allowCleartextPasswords=true", "parseTime=true", "rejectReadOnly=true"} {
+	for _, want := range []string{"allowCleartextPasswords=true", "parseTime=true", "rejectReadOnly=true", "interpolateParams=true"} {
 		if !strings.Contains(dsn, want) {
 			t.Errorf("DSN %q lacks %s", dsn, want)
 		}
@@ -386,7 +386,13 @@ func TestNewConnectorTLS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := conn.base.TLS
+		if conn.base.TLS != nil {
+			t.Errorf("the bundle was loaded at init; it belongs to the first connection")
+		}
+		got, err := conn.tlsConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if got == nil || got.ServerName != cfg.Host || got.RootCAs != roots || got.InsecureSkipVerify || got.MinVersion < tls.VersionTLS12 {
 			t.Fatalf("TLS = %+v, want RDS roots, ServerName %q, verification on, TLS 1.2+", got, cfg.Host)
 		}
@@ -399,7 +405,11 @@ func TestNewConnectorTLS(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg.TLS.InsecureSkipVerify = true
-		if conn.base.TLS.InsecureSkipVerify {
+		got, err := conn.tlsConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.InsecureSkipVerify {
 			t.Fatal("changing the caller's tls.Config after NewConnector disabled verification")
 		}
 	})

@@ -1,0 +1,58 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"rdsiam/lambda/dbuser"
+)
+
+// BenchmarkBootstrap measures the custom resource: the real dbuser.Handler
+// handling a Create (database, sample table, IAM user, REQUIRE SSL, grants)
+// and an Update (grants changed: INSERT replaced by UPDATE and back) against
+// the stand-in. Each event reads the master secret (from memory here, from
+// Secrets Manager in AWS), opens one master connection over TLS and runs the
+// bootstrap SQL plan. A deploy pays this once per user; it is measured so a
+// slow plan shows up before it becomes a slow deploy.
+func BenchmarkBootstrap(b *testing.B) {
+	s := startStandIn(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+
+	b.Run("create", func(b *testing.B) {
+		lat := newLatencies(b.N)
+		b.ResetTimer()
+		for i := range b.N {
+			// A new user each time: a Create of an existing user would be
+			// an idempotent re-delivery, a different (cheaper) path.
+			user := fmt.Sprintf("bench_%d_%d", time.Now().UnixNano()%1e9, i)
+			start := time.Now()
+			resp, err := s.bootstrap.Handle(ctx, s.userEvent("Create", user, "", grants, nil))
+			if err != nil {
+				b.Fatalf("Create %s: %v", user, err)
+			}
+			lat.add(time.Since(start))
+			if resp.PhysicalResourceID != dbuser.PhysicalID(user) {
+				b.Fatalf("Create %s: physical id %q", user, resp.PhysicalResourceID)
+			}
+		}
+		lat.report(b)
+	})
+
+	b.Run("update", func(b *testing.B) {
+		current, other := grants, []any{"SELECT", "UPDATE"}
+		lat := newLatencies(b.N)
+		b.ResetTimer()
+		for range b.N {
+			start := time.Now()
+			if _, err := s.bootstrap.Handle(ctx, s.userEvent("Update", iamUser, dbuser.PhysicalID(iamUser), other, current)); err != nil {
+				b.Fatalf("Update %s: %v", iamUser, err)
+			}
+			lat.add(time.Since(start))
+			current, other = other, current
+		}
+		lat.report(b)
+	})
+}

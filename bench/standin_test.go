@@ -1,0 +1,234 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/go-sql-driver/mysql"
+
+	"rdsiam/auroralocal"
+	"rdsiam/lambda/dbuser"
+	"rdsiam/lambda/iamdb"
+	"rdsiam/lambda/rdstls"
+)
+
+// Names used on the stand-in. The IAM user and database are the stack's
+// defaults; the password user is the benchmarks' reference login.
+const (
+	iamUser      = "app_user"
+	passwordUser = "pw_user"
+	database     = "appdb"
+	queryRoleARN = "arn:aws:iam::123456789012:role/QueryRole"
+	// masterSecretARN is what the bootstrap reads the master login from;
+	// the stand-in's secret source knows only this one.
+	masterSecretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-master-AbCdEf"
+)
+
+// grants are the default stack's privileges for the IAM user, given to the
+// password user too so both run the same statements under the same checks.
+var grants = []any{"SELECT", "INSERT"}
+
+// standIn is a running stand-in with the default user bootstrapped by the
+// real custom-resource handler, a password user with the same grants, and
+// one row in appdb.items.
+type standIn struct {
+	srv *auroralocal.Server
+	// keys are the query role's (fake) access keys: the only principal
+	// allowed rds-db:connect, and only as iamUser.
+	keys aws.Credentials
+	// password is passwordUser's password.
+	password string
+	// bootstrap is the real custom-resource handler wired to the stand-in.
+	bootstrap *dbuser.Handler
+	// tls trusts only the stand-in's CA, as rdstls does for RDS; use
+	// tlsConfig for a copy.
+	tls *tls.Config
+}
+
+// randomHex returns n random bytes in hex, for keys and passwords that no
+// benchmark ever prints.
+func randomHex(tb testing.TB, n int) string {
+	tb.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		tb.Fatalf("random: %v", err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// rttEndpoint is where clients reach a stand-in behind a delay proxy: a
+// second loopback address, so the proxy can listen on the stand-in's own
+// port number there and IAM tokens signed for rttEndpoint:port verify.
+const rttEndpoint = "127.0.0.2"
+
+// startStandIn starts and prepares a stand-in; it is closed when tb ends.
+func startStandIn(tb testing.TB) *standIn { return startStandInRTT(tb, 0) }
+
+// startStandInRTT is startStandIn with every client connection going
+// through a delayProxy adding rtt to each round trip (none when rtt is 0).
+// The stand-in's endpoint is then rttEndpoint, which its certificate
+// covers, and the proxy listens on rttEndpoint at the stand-in's port.
+func startStandInRTT(tb testing.TB, rtt time.Duration) *standIn {
+	tb.Helper()
+	s := &standIn{
+		keys: aws.Credentials{
+			AccessKeyID:     "AKIABENCH" + randomHex(tb, 6)[:11],
+			SecretAccessKey: randomHex(tb, 20),
+			Source:          "rdsiam-bench",
+		},
+		password: randomHex(tb, 16),
+	}
+	var srv *auroralocal.Server
+	allow := func(action, resource string) (bool, error) {
+		return action == auroralocal.ConnectAction && resource == srv.DBUserARN(iamUser), nil
+	}
+	opts := auroralocal.Options{Principals: []auroralocal.Principal{{
+		ARN: queryRoleARN, AccessKeyID: s.keys.AccessKeyID, SecretAccessKey: s.keys.SecretAccessKey, Authorize: allow,
+	}}}
+	if rtt > 0 {
+		opts.Endpoint = rttEndpoint
+	}
+	srv, err := auroralocal.Start(opts)
+	if err != nil {
+		tb.Fatalf("start stand-in: %v", err)
+	}
+	tb.Cleanup(func() { srv.Close() })
+	if rtt > 0 {
+		proxy, err := startDelayProxy(srv.Endpoint(), srv.Addr(), rtt/2)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(proxy.close)
+	}
+	s.srv = srv
+	if s.tls, err = rdstls.Config(srv.Host(), srv.CAPool()); err != nil {
+		tb.Fatalf("TLS config: %v", err)
+	}
+	s.bootstrap = &dbuser.Handler{Secrets: masterSecrets{srv}, RootCAs: srv.CAPool()}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := s.bootstrap.Handle(ctx, s.userEvent("Create", iamUser, "", grants, nil)); err != nil {
+		tb.Fatalf("bootstrap %s with the custom-resource handler: %v", iamUser, err)
+	}
+	master := s.openPool(tb, srv.MasterUser(), srv.MasterPassword())
+	for _, stmt := range []string{
+		fmt.Sprintf("CREATE USER '%s'@'%%' IDENTIFIED BY '%s'", passwordUser, s.password),
+		fmt.Sprintf("GRANT SELECT, INSERT ON %s.* TO '%s'@'%%'", database, passwordUser),
+		"INSERT INTO " + database + ".items (name) VALUES ('first')",
+	} {
+		if _, err := master.ExecContext(ctx, stmt); err != nil {
+			tb.Fatalf("prepare stand-in as master: %v", err)
+		}
+	}
+	master.Close()
+	return s
+}
+
+// userEvent is a custom-resource event for user with privileges, as
+// CloudFormation sends it (every scalar a string).
+func (s *standIn) userEvent(requestType, user, physicalID string, privileges, oldPrivileges []any) dbuser.Event {
+	props := func(privs []any) map[string]any {
+		return map[string]any{
+			dbuser.PropSecretArn:    masterSecretARN,
+			dbuser.PropEndpoint:     s.srv.Host(),
+			dbuser.PropPort:         strconv.Itoa(s.srv.Port()),
+			dbuser.PropUserName:     user,
+			dbuser.PropDatabaseName: database,
+			dbuser.PropPrivileges:   privs,
+		}
+	}
+	ev := dbuser.Event{
+		RequestType: requestType, ResourceType: "Custom::DatabaseUser", LogicalResourceID: "User",
+		PhysicalResourceID: physicalID, RequestID: "bench",
+		StackID:            "arn:aws:cloudformation:us-east-1:123456789012:stack/bench/0",
+		ResourceProperties: props(privileges),
+	}
+	if oldPrivileges != nil {
+		ev.OldResourceProperties = props(oldPrivileges)
+	}
+	return ev
+}
+
+// masterSecrets plays Secrets Manager for the one master secret.
+type masterSecrets struct{ srv *auroralocal.Server }
+
+func (m masterSecrets) MasterSecret(_ context.Context, arn string) (dbuser.MasterSecret, error) {
+	if arn != masterSecretARN {
+		return dbuser.MasterSecret{}, fmt.Errorf("secret %q: %w", arn, dbuser.ErrSecretNotFound)
+	}
+	return dbuser.MasterSecret{Username: m.srv.MasterUser(), Password: m.srv.MasterPassword()}, nil
+}
+
+// tlsConfig returns a copy of the client TLS configuration that trusts
+// only the stand-in's CA.
+func (s *standIn) tlsConfig() *tls.Config { return s.tls.Clone() }
+
+// iamConfig is the query function's connector configuration for the
+// stand-in: what queryfn.ConfigFromEnv makes of the stack's environment,
+// with the query role's keys and the stand-in's CA.
+func (s *standIn) iamConfig() iamdb.Config {
+	return iamdb.Config{
+		Host: s.srv.Host(), Port: s.srv.Port(), User: iamUser, Database: database, Region: s.srv.Region(),
+		Credentials: credentials.NewStaticCredentialsProvider(s.keys.AccessKeyID, s.keys.SecretAccessKey, ""),
+		TLS:         s.tlsConfig(),
+	}
+}
+
+// passwordConfig is a driver configuration for user/password over TLS with
+// the same session settings iamdb uses (parseTime, UTC time_zone,
+// RejectReadOnly), so the two logins differ only in how they authenticate.
+func (s *standIn) passwordConfig(tb testing.TB, user, password string) *mysql.Config {
+	tb.Helper()
+	m := mysql.NewConfig()
+	m.Net = "tcp"
+	m.Addr = s.srv.Endpoint()
+	m.User = user
+	m.Passwd = password
+	m.DBName = database
+	m.TLS = s.tlsConfig()
+	m.Timeout = 5 * time.Second
+	m.RejectReadOnly = true
+	m.ParseTime = true
+	m.Params = map[string]string{"time_zone": "'+00:00'"}
+	m.InterpolateParams = true // as iamdb: one round trip per statement
+	return m
+}
+
+// openPool is a plain pooled *sql.DB for user/password over TLS, limited
+// like iamdb's defaults (2 open, 2 idle).
+func (s *standIn) openPool(tb testing.TB, user, password string) *sql.DB {
+	tb.Helper()
+	conn, err := mysql.NewConnector(s.passwordConfig(tb, user, password))
+	if err != nil {
+		tb.Fatalf("driver config: %v", err)
+	}
+	db := sql.OpenDB(conn)
+	db.SetMaxOpenConns(iamdb.DefaultMaxOpenConns)
+	db.SetMaxIdleConns(iamdb.DefaultMaxIdleConns)
+	return db
+}
+
+// requireLastLogin fails tb unless the stand-in's latest login was user's,
+// successful, over TLS and with method, so a benchmark cannot silently
+// measure a different kind of login than it claims.
+func (s *standIn) requireLastLogin(tb testing.TB, user, method string) {
+	tb.Helper()
+	events := s.srv.AuthEvents()
+	if len(events) == 0 {
+		tb.Fatal("stand-in saw no login")
+	}
+	e := events[len(events)-1]
+	if e.User != user || !e.OK || !e.TLS || e.Method != method {
+		tb.Fatalf("last login: user %q ok=%v tls=%v method %q; want %q ok over TLS with %s", e.User, e.OK, e.TLS, e.Method, user, method)
+	}
+}
