@@ -31,15 +31,11 @@ type warmAction struct {
 	name    string
 	request string
 	direct  func(ctx context.Context, db *sql.DB) error
-	// hasArgs marks statements with ? placeholders, which the driver
-	// sends as a server-side prepared statement (prepare, execute, close:
-	// two round trips) unless it interpolates them.
-	hasArgs bool
 }
 
 var warmActions = []warmAction{
-	{"whoami", `{"action":"whoami"}`, directWhoAmI, false},
-	{"get_item", `{"action":"get_item","params":{"id":1}}`, directGetItem, true},
+	{"whoami", `{"action":"whoami"}`, directWhoAmI},
+	{"get_item", `{"action":"get_item","params":{"id":1}}`, directGetItem},
 }
 
 // directWhoAmI is queryfn's whoami without the handler: both statements on
