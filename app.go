@@ -10,6 +10,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"rdsiam/internal/jsiinode"
+	"rdsiam/internal/modroot"
 	"rdsiam/stacks"
 )
 
@@ -21,7 +22,7 @@ func main() {
 }
 
 func run() error {
-	root, err := stacks.ModuleRoot(".")
+	root, err := modroot.Find(".")
 	if err != nil {
 		return err
 	}

@@ -23,22 +23,21 @@ import (
 	"testing"
 	"time"
 
+	"rdsiam/internal/modroot"
 	"rdsiam/lambda/queryfn"
+	"rdsiam/stacks"
 )
 
-// lambdaBuildFlags are stacks/gobuild.go's buildFlags, which make the
-// production binaries; keep the two equal.
-var lambdaBuildFlags = []string{"build", "-trimpath", "-buildvcs=false", "-tags", "lambda.norpc", "-ldflags", "-s -w -buildid="}
+// lambdaBuildFlags are the flags that make the
+// production binaries.
+var lambdaBuildFlags = stacks.LambdaBuildFlags
 
 // moduleRoot is the repository root (benchmarks run in bench/).
 func moduleRoot(tb testing.TB) string {
 	tb.Helper()
-	root, err := filepath.Abs("..")
+	root, err := modroot.Find(".")
 	if err != nil {
 		tb.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		tb.Fatalf("no go.mod above bench/: %v", err)
 	}
 	return root
 }

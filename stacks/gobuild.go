@@ -38,12 +38,12 @@ const (
 	lambdaGOARCH = "arm64"
 )
 
-// buildFlags make the build reproducible: -trimpath drops local paths,
+// LambdaBuildFlags make the build reproducible: -trimpath drops local paths,
 // -buildvcs=false keeps the commit and dirty flag out (they would change the
 // asset hash on every commit), and an empty build id removes the last
 // per-build value. lambda.norpc drops the legacy RPC mode that provided.al2023
 // never uses.
-var buildFlags = []string{"build", "-trimpath", "-buildvcs=false", "-tags", "lambda.norpc", "-ldflags", "-s -w -buildid="}
+var LambdaBuildFlags = []string{"build", "-trimpath", "-buildvcs=false", "-tags", "lambda.norpc", "-ldflags", "-s -w -buildid="}
 
 // lambdaSourceDirs are the folders, relative to the module root, that hold
 // every package of this module a Lambda binary can import. Every file under
@@ -143,7 +143,7 @@ func sharedBuildInputs(root string) (buildInputs, error) {
 		fmt.Fprintf(h, "env %s=%q\n", k, goenv[k])
 	}
 	fmt.Fprintf(h, "target GOOS=%s GOARCH=%s CGO_ENABLED=0 GOFLAGS=-mod=readonly\n", lambdaGOOS, lambdaGOARCH)
-	fmt.Fprintf(h, "flags %q\n", buildFlags)
+	fmt.Fprintf(h, "flags %q\n", LambdaBuildFlags)
 	for _, f := range lambdaModuleFiles {
 		if err := hashFile(h, root, f); err != nil {
 			return buildInputs{}, fmt.Errorf("build key: %w", err)
@@ -311,7 +311,7 @@ func buildGoLambda(root, name, pkg string, shared buildInputs) (GoBinary, error)
 	tmp.Close()
 	defer os.Remove(tmpName)
 
-	args := append(slices.Clone(buildFlags), "-o", tmpName, pkg)
+	args := append(slices.Clone(LambdaBuildFlags), "-o", tmpName, pkg)
 	cmd := exec.Command("go", args...)
 	cmd.Dir = root
 	cmd.Env = lambdaBuildEnv()
@@ -358,24 +358,4 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(f.Name(), path)
-}
-
-// ModuleRoot finds the folder holding this module's go.mod, starting at dir
-// and walking up, so the app works from the repo root (cdk) and from test/.
-func ModuleRoot(dir string) (string, error) {
-	d, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
-	}
-	for {
-		data, err := os.ReadFile(filepath.Join(d, "go.mod"))
-		if err == nil && bytes.HasPrefix(data, []byte("module rdsiam\n")) {
-			return d, nil
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return "", fmt.Errorf("no go.mod for module rdsiam at or above %s", dir)
-		}
-		d = parent
-	}
 }

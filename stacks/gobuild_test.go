@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"rdsiam/internal/modroot"
 )
 
 // writeFiles creates files (path relative to root -> content) under root.
@@ -89,7 +91,7 @@ func build(t *testing.T, root string) (bin GoBinary, content []byte, mtime time.
 func freshBuild(t *testing.T, root, pkg string) []byte {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", append(slices.Clone(buildFlags), "-o", out, pkg)...)
+	cmd := exec.Command("go", append(slices.Clone(LambdaBuildFlags), "-o", out, pkg)...)
 	cmd.Dir = root
 	cmd.Env = lambdaBuildEnv()
 	if msg, err := cmd.CombinedOutput(); err != nil {
@@ -211,7 +213,7 @@ func TestBuildGoLambdasRebuildsDamagedOrUnkeyedBinary(t *testing.T) {
 // (the key covers those only through go.mod/go.sum versions). Listing
 // needs no network: the modules are already required by go.mod.
 func TestLambdaSourceDirsCoverDependencies(t *testing.T) {
-	root, err := ModuleRoot(".")
+	root, err := modroot.Find(".")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +282,7 @@ func TestLambdaSourceDirsCoverDependencies(t *testing.T) {
 // sources and checking both binaries against their keys. (A build, when
 // needed, costs a relink of each binary on top: about 0.4 s of CPU each.)
 func BenchmarkBuildGoLambdasUpToDate(b *testing.B) {
-	root, err := ModuleRoot(".")
+	root, err := modroot.Find(".")
 	if err != nil {
 		b.Fatal(err)
 	}

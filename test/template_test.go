@@ -13,6 +13,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"rdsiam/internal/jsiinode"
+	"rdsiam/internal/modroot"
 	"rdsiam/stacks"
 )
 
@@ -74,7 +75,7 @@ func TestMain(m *testing.M) {
 var moduleRoot string
 
 func synthesizeAll() error {
-	root, err := stacks.ModuleRoot(".")
+	root, err := modroot.Find(".")
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,6 +29,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"rdsiam/internal/modroot"
 )
 
 func main() {
@@ -100,7 +101,7 @@ func run() error {
 		return fmt.Errorf("-runs %d: want at least 1", *runs)
 	}
 
-	root, err := moduleRoot()
+	root, err := modroot.Find(".")
 	if err != nil {
 		return err
 	}
@@ -190,25 +191,6 @@ func command(dir string, env []string, out io.Writer, name string, args ...strin
 		return fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, stderr.String())
 	}
 	return nil
-}
-
-// moduleRoot walks up from the working directory to rdsiam's go.mod.
-func moduleRoot() (string, error) {
-	d, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		data, err := os.ReadFile(filepath.Join(d, "go.mod"))
-		if err == nil && bytes.HasPrefix(data, []byte("module rdsiam\n")) {
-			return d, nil
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return "", errors.New("not inside the rdsiam module (no go.mod with module rdsiam above the working directory)")
-		}
-		d = parent
-	}
 }
 
 // parse adds the result lines of `go test -bench` output to res:

@@ -15,7 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"rdsiam/internal/jsiinode"
-	"rdsiam/stacks"
+	"rdsiam/internal/modroot"
 )
 
 func main() {
@@ -26,7 +26,7 @@ func main() {
 }
 
 func run() error {
-	root, err := stacks.ModuleRoot(".")
+	root, err := modroot.Find(".")
 	if err != nil {
 		return err
 	}
