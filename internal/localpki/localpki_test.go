@@ -19,8 +19,12 @@ func TestIssuedCertificateVerifies(t *testing.T) {
 		ok         bool
 	}{{"localhost", true}, {"127.0.0.1", true}, {"other.example", false}} {
 		client, server := net.Pipe()
+		// Deadlines: after a failed verification neither side waits for
+		// the other to read over the synchronous pipe.
+		client.SetDeadline(time.Now().Add(5 * time.Second))
+		server.SetDeadline(time.Now().Add(time.Second))
 		srv := tls.Server(server, &tls.Config{Certificates: []tls.Certificate{pki.Server}})
-		go func() { srv.Handshake(); srv.Close() }()
+		go func() { srv.Handshake(); server.Close() }()
 		cli := tls.Client(client, &tls.Config{ServerName: tc.serverName, RootCAs: pki.Pool(), MinVersion: tls.VersionTLS12})
 		err := cli.Handshake()
 		cli.Close()
