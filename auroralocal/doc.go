@@ -28,7 +28,7 @@
 //   - Session answers: CURRENT_USER() is user@account-host, VERSION() is
 //     ServerVersion (8.0.39-auroralocal), SHOW SESSION STATUS LIKE
 //     'Ssl_cipher' gives this connection's negotiated cipher.
-//   - Faults and measurements: DropConnections, RefuseLogins,
+//   - Faults and measurements: DropConnections, StallConnections, RefuseLogins,
 //     RefuseLoginsUntil, SetClock/AdvanceClock, Stop/Restart (same port, same
 //     data), Stats.
 //

@@ -68,3 +68,21 @@ func (s *Server) DropConnections() int {
 	s.log.Info("auroralocal: dropped client connections", "count", n)
 	return n
 }
+
+// StallConnections makes every open client connection go silent, as
+// connections to a writer that vanished in a failover do (the packets are
+// lost, nobody resets the connection): the server neither reads what the
+// client sends nor answers, and the client notices only through its own
+// read timeout. Connections opened afterwards are served normally. It
+// returns how many connections were stalled.
+func (s *Server) StallConnections() int {
+	s.lifeMu.Lock()
+	ln := s.ln
+	s.lifeMu.Unlock()
+	if ln == nil {
+		return 0
+	}
+	n := ln.stallAll()
+	s.log.Info("auroralocal: stalled client connections", "count", n)
+	return n
+}

@@ -40,6 +40,43 @@ func TestDropConnections(t *testing.T) {
 	}
 }
 
+// A stalled connection answers nothing, so a client without a read timeout
+// would wait forever: here the statement's ctx ends it. New connections are
+// served.
+func TestStallConnections(t *testing.T) {
+	srv := startServer(t, Options{})
+	db := masterDB(t, srv)
+	ctx := context.Background()
+	old, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	if err := old.PingContext(ctx); err != nil {
+		t.Fatalf("ping before stall: %v", err)
+	}
+
+	if n := srv.StallConnections(); n < 1 {
+		t.Fatalf("StallConnections stalled %d connections, want at least the pinned one", n)
+	}
+	qctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	var one int
+	err = old.QueryRowContext(qctx, "SELECT 1").Scan(&one)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("query on a stalled connection: %v, want it to wait until its ctx ended", err)
+	}
+
+	fresh, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatalf("new connection after stall: %v", err)
+	}
+	defer fresh.Close()
+	if err := fresh.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
+		t.Fatalf("query on a new connection after stall: %v (got %d)", err, one)
+	}
+}
+
 func TestStopRestartKeepsData(t *testing.T) {
 	srv := iamServer(t, Options{})
 	mustExec(t, masterDB(t, srv), "INSERT INTO appdb.items (name) VALUES ('kept')")

@@ -3,6 +3,7 @@ package auroralocal
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -61,11 +62,48 @@ func (l *trackingListener) closeAll() int {
 	return len(conns)
 }
 
+// stallAll makes every open connection silent (see trackedConn.stalled)
+// and returns how many there were.
+func (l *trackingListener) stallAll() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.open {
+		c.stalled.Store(true)
+	}
+	return len(l.open)
+}
+
 // trackedConn removes itself from its listener's open set when closed.
+//
+// A stalled connection is a black hole, as a connection to a writer that
+// vanished in a failover is: what the client sends never reaches the
+// server's session and nothing the session writes reaches the client. The
+// socket stays open until the client closes it (its reads time out), or
+// DropConnections or Stop closes it.
 type trackedConn struct {
 	net.Conn
-	owner *trackingListener
-	once  sync.Once
+	owner   *trackingListener
+	once    sync.Once
+	stalled atomic.Bool
+}
+
+// Read implements net.Conn. On a stalled connection it swallows whatever
+// arrives and returns only the socket's error, when the client goes away.
+func (c *trackedConn) Read(b []byte) (int, error) {
+	for {
+		n, err := c.Conn.Read(b)
+		if err != nil || !c.stalled.Load() {
+			return n, err
+		}
+	}
+}
+
+// Write implements net.Conn: on a stalled connection the bytes are dropped.
+func (c *trackedConn) Write(b []byte) (int, error) {
+	if c.stalled.Load() {
+		return len(b), nil
+	}
+	return c.Conn.Write(b)
 }
 
 // Close implements net.Conn.

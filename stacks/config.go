@@ -84,6 +84,13 @@ type Config struct {
 	// retried (IAM propagation after a deploy), 0-300 (default 30, always
 	// within the invocation's deadline; DB_ACCESS_DENIED_RETRY_SECONDS).
 	AccessDeniedRetrySeconds int
+	// ReadTimeoutSeconds is how long a database connection may stay silent
+	// while the function waits for a reply before it is treated as lost
+	// (a read then runs once more on a new connection), 1-900 and less than
+	// FunctionTimeoutSeconds (default 5; DB_READ_TIMEOUT_SECONDS). It
+	// bounds silence, not a statement's run time: raise it for statements
+	// that compute longer than that before their first row.
+	ReadTimeoutSeconds int
 	// Nag applies the cdk-nag AwsSolutions and Serverless packs at synth
 	// (default false; the tests always apply them).
 	Nag bool
@@ -117,6 +124,7 @@ func DefaultConfig() Config {
 		MaxConnections:             2,
 		MaxNewConnectionsPerSecond: 10,
 		AccessDeniedRetrySeconds:   30,
+		ReadTimeoutSeconds:         5,
 	}
 }
 
@@ -175,7 +183,7 @@ var ContextKeys = []string{
 	"availabilityZones", "secretsManagerEndpoint", "deletionProtection",
 	"backupRetentionDays", "removalPolicy", "retainUser", "functionMemoryMb",
 	"functionTimeoutSeconds", "functionReservedConcurrency", "maxConnections",
-	"maxNewConnectionsPerSecond", "accessDeniedRetrySeconds", "nag",
+	"maxNewConnectionsPerSecond", "accessDeniedRetrySeconds", "readTimeoutSeconds", "nag",
 }
 
 // ConfigFromContext builds a Config from CDK context. get returns the raw
@@ -209,6 +217,7 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 	r.integer("maxConnections", &c.MaxConnections)
 	r.integer("maxNewConnectionsPerSecond", &c.MaxNewConnectionsPerSecond)
 	r.integer("accessDeniedRetrySeconds", &c.AccessDeniedRetrySeconds)
+	r.integer("readTimeoutSeconds", &c.ReadTimeoutSeconds)
 	r.boolean("nag", &c.Nag)
 	if r.err != nil {
 		return Config{}, r.err
@@ -415,6 +424,11 @@ func (c Config) Validate() error {
 	}
 	if c.AccessDeniedRetrySeconds < 0 || c.AccessDeniedRetrySeconds > 300 {
 		return &ConfigError{Key: "accessDeniedRetrySeconds", Value: c.AccessDeniedRetrySeconds, Allowed: "0 (no retry) to 300 seconds"}
+	}
+	if c.ReadTimeoutSeconds < 1 || c.ReadTimeoutSeconds > 900 || c.ReadTimeoutSeconds >= c.FunctionTimeoutSeconds {
+		return &ConfigError{Key: "readTimeoutSeconds", Value: c.ReadTimeoutSeconds,
+			Allowed: fmt.Sprintf("1 to %d seconds: less than functionTimeoutSeconds (%d), so the function can notice a silent connection before Lambda ends it",
+				min(900, c.FunctionTimeoutSeconds-1), c.FunctionTimeoutSeconds)}
 	}
 	return nil
 }

@@ -84,6 +84,9 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		{"maxNewConnectionsPerSecond", 201.0},
 		{"accessDeniedRetrySeconds", -1.0},
 		{"accessDeniedRetrySeconds", "forever"},
+		{"readTimeoutSeconds", 0.0},
+		{"readTimeoutSeconds", 15.0},
+		{"readTimeoutSeconds", "5s"},
 		{"nag", "perhaps"},
 	}
 	for _, tc := range cases {

@@ -24,11 +24,13 @@ type QueryFunctionProps struct {
 	TimeoutSeconds int
 	// ReservedConcurrency caps concurrent containers; 0 reserves none.
 	ReservedConcurrency int
-	// MaxConnections, MaxNewConnectionsPerSecond and
-	// AccessDeniedRetrySeconds tune each container's connector (see
-	// Config); they reach it as DB_MAX_CONNS, DB_MAX_NEW_CONNS_PER_SECOND
-	// and DB_ACCESS_DENIED_RETRY_SECONDS.
-	MaxConnections, MaxNewConnectionsPerSecond, AccessDeniedRetrySeconds int
+	// MaxConnections, MaxNewConnectionsPerSecond,
+	// AccessDeniedRetrySeconds and ReadTimeoutSeconds tune each
+	// container's connector (see Config); they reach it as DB_MAX_CONNS,
+	// DB_MAX_NEW_CONNS_PER_SECOND, DB_ACCESS_DENIED_RETRY_SECONDS and
+	// DB_READ_TIMEOUT_SECONDS. A zero ReadTimeoutSeconds means
+	// DefaultConfig's (5).
+	MaxConnections, MaxNewConnectionsPerSecond, AccessDeniedRetrySeconds, ReadTimeoutSeconds int
 }
 
 // QueryFunction is the Go Lambda that signs an IAM token for each new
@@ -56,6 +58,13 @@ func NewQueryFunction(scope constructs.Construct, id string, props QueryFunction
 	if props.MaxConnections < 1 || props.MaxNewConnectionsPerSecond < 1 || props.AccessDeniedRetrySeconds < 0 {
 		return nil, fmt.Errorf("query function %s: MaxConnections and MaxNewConnectionsPerSecond must be at least 1 and AccessDeniedRetrySeconds at least 0 (see DefaultConfig)", id)
 	}
+	if props.ReadTimeoutSeconds == 0 {
+		props.ReadTimeoutSeconds = DefaultConfig().ReadTimeoutSeconds
+	}
+	if props.ReadTimeoutSeconds < 1 || props.ReadTimeoutSeconds >= props.TimeoutSeconds {
+		return nil, &ConfigError{Key: "readTimeoutSeconds", Value: props.ReadTimeoutSeconds,
+			Allowed: fmt.Sprintf("1 second to less than the function's timeout (%d s)", props.TimeoutSeconds)}
+	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	cluster := props.User.cluster
 	fn := newGoFunction(c, "Function", goFunctionProps{
@@ -74,6 +83,7 @@ func NewQueryFunction(scope constructs.Construct, id string, props QueryFunction
 			"DB_MAX_CONNS":                   jsii.String(strconv.Itoa(props.MaxConnections)),
 			"DB_MAX_NEW_CONNS_PER_SECOND":    jsii.String(strconv.Itoa(props.MaxNewConnectionsPerSecond)),
 			"DB_ACCESS_DENIED_RETRY_SECONDS": jsii.String(strconv.Itoa(props.AccessDeniedRetrySeconds)),
+			"DB_READ_TIMEOUT_SECONDS":        jsii.String(strconv.Itoa(props.ReadTimeoutSeconds)),
 		},
 	})
 

@@ -97,6 +97,7 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 		MaxConnections:             cfg.MaxConnections,
 		MaxNewConnectionsPerSecond: cfg.MaxNewConnectionsPerSecond,
 		AccessDeniedRetrySeconds:   cfg.AccessDeniedRetrySeconds,
+		ReadTimeoutSeconds:         cfg.ReadTimeoutSeconds,
 	})
 	if err != nil {
 		return nil, err

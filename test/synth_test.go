@@ -301,6 +301,7 @@ func TestQueryFunction(t *testing.T) {
 		"DB_MAX_CONNS":                   "2",
 		"DB_MAX_NEW_CONNS_PER_SECOND":    "10",
 		"DB_ACCESS_DENIED_RETRY_SECONDS": "30",
+		"DB_READ_TIMEOUT_SECONDS":        "5",
 	}
 	if !jsonEqual(vars, wantVars) {
 		t.Errorf("environment = %s\nwant %s", asJSON(vars), asJSON(wantVars))

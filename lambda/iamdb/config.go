@@ -40,6 +40,10 @@ const (
 	DefaultConnMaxIdleTime = 4 * time.Minute
 	DefaultConnMaxLifetime = 14 * time.Minute
 	DefaultDialTimeout     = 5 * time.Second
+	// DefaultReadTimeout is well above a healthy reply from Aurora to the
+	// statements a Lambda function runs, and leaves a default 15-second
+	// function time to notice a silent connection and run a read again.
+	DefaultReadTimeout = 5 * time.Second
 	// DefaultAccessDeniedRetryFor covers the usual delay before a new IAM
 	// policy or database user takes effect right after a deployment.
 	DefaultAccessDeniedRetryFor = 30 * time.Second
@@ -70,6 +74,9 @@ const (
 	MaxConnMaxLifetime = 8 * time.Hour
 	// MaxDialTimeout keeps a dead endpoint from eating a Lambda's whole run.
 	MaxDialTimeout = time.Minute
+	// MaxReadTimeout is Lambda's own longest run: a longer silence could
+	// never be noticed by the function.
+	MaxReadTimeout = 15 * time.Minute
 	// MaxAccessDeniedRetryFor: past five minutes a refused login is a
 	// configuration error, not propagation, and the caller should hear so.
 	MaxAccessDeniedRetryFor = 5 * time.Minute
@@ -138,6 +145,20 @@ type Config struct {
 	// opener has no deadline of its own). 0 means DefaultDialTimeout (5s).
 	// Allowed: more than 0, at most MaxDialTimeout (1m).
 	DialTimeout time.Duration
+	// ReadTimeout is the longest a connection may stay silent while the
+	// client waits for the server: a statement's reply, or the next packet
+	// of its rows (and, for writes to the socket, the longest a send may
+	// block). A connection silent for longer is treated as lost: the
+	// driver closes it and the statement fails with mysql.ErrInvalidConn,
+	// which package queryfn handles like a dropped connection (a read runs
+	// once more on a new connection, a write fails with its outcome
+	// unknown). Without it, a connection black-holed by a failover or a
+	// network fault is noticed only by TCP keepalive minutes later, or by
+	// the Lambda timeout. It limits silence, not a statement's total time,
+	// so set it above the longest a statement computes before its first
+	// row. 0 means DefaultReadTimeout (5s). Allowed: more than 0, at most
+	// MaxReadTimeout (15m).
+	ReadTimeout time.Duration
 
 	// AccessDeniedRetryFor bounds how long a login refused with MySQL
 	// error 1045 is retried, with a freshly signed token and jittered
@@ -252,6 +273,9 @@ func (c Config) Validate() error {
 	if d.DialTimeout <= 0 || d.DialTimeout > MaxDialTimeout {
 		bad("DialTimeout", d.DialTimeout.String(), "allowed more than 0 and at most "+MaxDialTimeout.String()+" (0 means "+DefaultDialTimeout.String()+")")
 	}
+	if d.ReadTimeout <= 0 || d.ReadTimeout > MaxReadTimeout {
+		bad("ReadTimeout", d.ReadTimeout.String(), "allowed more than 0 and at most "+MaxReadTimeout.String()+" (0 means "+DefaultReadTimeout.String()+")")
+	}
 	if r := d.AccessDeniedRetryFor; r != NoAccessDeniedRetry && (r <= 0 || r > MaxAccessDeniedRetryFor) {
 		bad("AccessDeniedRetryFor", r.String(), "allowed more than 0 and at most "+MaxAccessDeniedRetryFor.String()+
 			", or NoAccessDeniedRetry (-1ns) to turn retrying off (0 means "+DefaultAccessDeniedRetryFor.String()+")")
@@ -302,6 +326,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DialTimeout == 0 {
 		c.DialTimeout = DefaultDialTimeout
+	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = DefaultReadTimeout
 	}
 	if c.AccessDeniedRetryFor == 0 {
 		c.AccessDeniedRetryFor = DefaultAccessDeniedRetryFor

@@ -32,7 +32,7 @@ func TestValidate(t *testing.T) {
 		{name: "everything set", change: func(c *Config) {
 			c.Port, c.Database, c.TLS, c.Now = 3307, "app", &tls.Config{MinVersion: tls.VersionTLS13}, time.Now
 			c.TokenReuse, c.MaxOpenConns, c.MaxIdleConns = MaxTokenReuse, MaxOpenConnsLimit, 1
-			c.ConnMaxIdleTime, c.ConnMaxLifetime, c.DialTimeout = time.Hour, MaxConnMaxLifetime, MaxDialTimeout
+			c.ConnMaxIdleTime, c.ConnMaxLifetime, c.DialTimeout, c.ReadTimeout = time.Hour, MaxConnMaxLifetime, MaxDialTimeout, MaxReadTimeout
 			c.AccessDeniedRetryFor, c.MaxNewConnsPerSecond, c.NewConnBurst = MaxAccessDeniedRetryFor, MaxNewConnsPerSecondLimit, MaxOpenConnsLimit
 		}},
 		{name: "access-denied retrying off", change: func(c *Config) { c.AccessDeniedRetryFor = NoAccessDeniedRetry }},
@@ -77,6 +77,8 @@ func TestValidate(t *testing.T) {
 		{name: "negative lifetime", change: func(c *Config) { c.ConnMaxLifetime = -time.Minute }, wantFields: []string{"ConnMaxLifetime"}},
 		{name: "lifetime above 8h", change: func(c *Config) { c.ConnMaxLifetime = 9 * time.Hour }, wantFields: []string{"ConnMaxLifetime"}},
 		{name: "negative dial timeout", change: func(c *Config) { c.DialTimeout = -time.Second }, wantFields: []string{"DialTimeout"}},
+		{name: "negative read timeout", change: func(c *Config) { c.ReadTimeout = -time.Second }, wantFields: []string{"ReadTimeout"}, wantText: []string{"-1s", "0 means 5s"}},
+		{name: "read timeout above 15m", change: func(c *Config) { c.ReadTimeout = 16 * time.Minute }, wantFields: []string{"ReadTimeout"}, wantText: []string{"16m0s", "at most 15m0s"}},
 		{name: "dial timeout above 1m", change: func(c *Config) { c.DialTimeout = 2 * time.Minute }, wantFields: []string{"DialTimeout"}, wantText: []string{"at most 1m0s"}},
 		{name: "negative retry budget", change: func(c *Config) { c.AccessDeniedRetryFor = -time.Second }, wantFields: []string{"AccessDeniedRetryFor"},
 			wantText: []string{"Config.AccessDeniedRetryFor = -1s", "at most 5m0s", "NoAccessDeniedRetry"}},
@@ -140,8 +142,9 @@ func TestWithDefaults(t *testing.T) {
 		{"idle follows open", Config{MaxOpenConns: 1}, func(c Config) bool { return c.MaxIdleConns == 1 }, "MaxIdleConns 1"},
 		{"explicit idle kept", Config{MaxOpenConns: 5, MaxIdleConns: 3}, func(c Config) bool { return c.MaxIdleConns == 3 }, "MaxIdleConns 3"},
 		{"times", Config{}, func(c Config) bool {
-			return c.ConnMaxIdleTime == DefaultConnMaxIdleTime && c.ConnMaxLifetime == DefaultConnMaxLifetime && c.DialTimeout == DefaultDialTimeout
-		}, "4m idle, 14m lifetime, 5s dial"},
+			return c.ConnMaxIdleTime == DefaultConnMaxIdleTime && c.ConnMaxLifetime == DefaultConnMaxLifetime && c.DialTimeout == DefaultDialTimeout &&
+				c.ReadTimeout == DefaultReadTimeout
+		}, "4m idle, 14m lifetime, 5s dial, 5s read"},
 		{"idle time follows short lifetime", Config{ConnMaxLifetime: time.Minute}, func(c Config) bool { return c.ConnMaxIdleTime == time.Minute }, "ConnMaxIdleTime 1m"},
 		{"negative kept for Validate", Config{Port: -5, TokenReuse: -1}, func(c Config) bool { return c.Port == -5 && c.TokenReuse == -1 }, "negative values unchanged"},
 		{"clock", Config{}, func(c Config) bool { return c.Now != nil && c.Sleep != nil }, "Now and Sleep set"},

@@ -32,6 +32,10 @@ type Connector struct {
 	connectAttempts     atomic.Uint64
 	connectFailures     atomic.Uint64
 	accessDeniedRetries atomic.Uint64
+	readTimeouts        atomic.Uint64
+	// connsOpened numbers logged-in connections; retiredUpTo is the
+	// highest number retired by a silent connection (see silence.go).
+	connsOpened, retiredUpTo atomic.Uint64
 }
 
 // Stats are a Connector's counters since it was created, for tests,
@@ -52,6 +56,9 @@ type Stats struct {
 	// rate limit, and RateLimitDelay the total time reserved for them.
 	RateLimitWaits uint64
 	RateLimitDelay time.Duration
+	// ReadTimeouts counts socket reads and writes that hit ReadTimeout:
+	// each closed its connection as silent (one during a login counts too).
+	ReadTimeouts uint64
 }
 
 // NewConnector validates c, applies its defaults and returns a Connector for
@@ -93,6 +100,11 @@ func NewConnector(c Config) (*Connector, error) {
 	m.User = c.User
 	m.DBName = c.Database
 	m.Timeout = c.DialTimeout
+	// Per read and per write of the socket, reset before each: a
+	// connection that stops answering is closed after ReadTimeout instead
+	// of holding the invocation until Lambda's timeout.
+	m.ReadTimeout = c.ReadTimeout
+	m.WriteTimeout = c.ReadTimeout
 	// AWSAuthenticationPlugin asks for mysql_clear_password; TLS above is
 	// what keeps the token confidential, so fallback to plaintext is off.
 	m.AllowCleartextPasswords = true
@@ -164,7 +176,7 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 		c.connectAttempts.Add(1)
 		conn, err := c.attempt(ctx)
 		if err == nil {
-			return conn, nil
+			return c.track(conn)
 		}
 		if !isAccessDenied(err) || c.cfg.AccessDeniedRetryFor == NoAccessDeniedRetry {
 			return nil, c.fail(err, r)
@@ -260,6 +272,7 @@ func (c *Connector) Stats() Stats {
 		AccessDeniedRetries: c.accessDeniedRetries.Load(),
 		RateLimitWaits:      waits,
 		RateLimitDelay:      waited,
+		ReadTimeouts:        c.readTimeouts.Load(),
 	}
 }
 

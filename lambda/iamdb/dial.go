@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"sync/atomic"
 	"syscall"
 )
@@ -21,7 +22,8 @@ type attemptKey struct{}
 
 // dial is the driver's dial function: Config.Dial (or a net.Dialer), with
 // the connection wrapped so that a read or write error is recorded in the
-// flag of the attempt that dialled it.
+// flag of the attempt that dialled it, and a ReadTimeout in the Connector's
+// counters.
 func (c *Connector) dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	var (
 		conn net.Conn
@@ -40,7 +42,7 @@ func (c *Connector) dial(ctx context.Context, network, addr string) (net.Conn, e
 	if failed == nil {
 		return conn, nil
 	}
-	w := watchedConn{Conn: conn, failed: failed}
+	w := watchedConn{Conn: conn, failed: failed, silent: c.noteSilence}
 	if _, ok := conn.(syscall.Conn); ok {
 		// Keep the driver's liveness check of pooled connections, which
 		// needs the socket.
@@ -50,16 +52,20 @@ func (c *Connector) dial(ctx context.Context, network, addr string) (net.Conn, e
 }
 
 // watchedConn records in failed whether any read or write on the socket
-// failed, which is how Connect tells a lost connection from a refused login.
+// failed, which is how Connect tells a lost connection from a refused login,
+// and calls silent for a failure that was the driver's read or write
+// deadline (Config.ReadTimeout), which the driver reports only as
+// mysql.ErrInvalidConn.
 type watchedConn struct {
 	net.Conn
 	failed *atomic.Bool
+	silent func()
 }
 
 func (w *watchedConn) Read(b []byte) (int, error) {
 	n, err := w.Conn.Read(b)
 	if err != nil {
-		w.failed.Store(true)
+		w.failedWith(err)
 	}
 	return n, err
 }
@@ -67,9 +73,16 @@ func (w *watchedConn) Read(b []byte) (int, error) {
 func (w *watchedConn) Write(b []byte) (int, error) {
 	n, err := w.Conn.Write(b)
 	if err != nil {
-		w.failed.Store(true)
+		w.failedWith(err)
 	}
 	return n, err
+}
+
+func (w *watchedConn) failedWith(err error) {
+	w.failed.Store(true)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		w.silent()
+	}
 }
 
 // watchedSyscallConn is a watchedConn over a socket that exposes its file

@@ -36,4 +36,7 @@
 //     caller's deadline; every other failure is returned at once.
 //   - Each attempt is bounded by DialTimeout; errors are [*ConnectError]s
 //     that name the likely cause and never contain a token.
+//   - A connection that stays silent for ReadTimeout while a reply is due
+//     is closed as lost, and retires every connection opened before it, so
+//     a black-holed pool costs one wait, not one per connection.
 package iamdb

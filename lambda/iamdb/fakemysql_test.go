@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ import (
 // AWSAuthenticationPlugin user: it requires TLS, switches the client to the
 // mysql_clear_password plugin, records the password it receives and lets
 // accept decide whether the login succeeds. After login it answers every
-// query and ping with OK.
+// query and ping with OK, unless stallOpenSessions silenced it.
 type fakeMySQL struct {
 	t      *testing.T
 	ln     net.Listener
@@ -30,10 +31,21 @@ type fakeMySQL struct {
 
 	mu          sync.Mutex
 	logins      []fakeLogin
-	tlsFailures int    // TLS handshakes the client aborted
-	refuseWith  uint16 // MySQL error number for refused logins; 0 means 1045
-	dropLogins  int    // the next logins to answer by closing the connection
+	tlsFailures int            // TLS handshakes the client aborted
+	refuseWith  uint16         // MySQL error number for refused logins; 0 means 1045
+	dropLogins  int            // the next logins to answer by closing the connection
+	open        []*atomic.Bool // per logged-in session: stalled
 	wg          sync.WaitGroup
+}
+
+// stallOpenSessions makes every logged-in session stop answering, as
+// connections to a server lost in a failover do; later sessions are served.
+func (s *fakeMySQL) stallOpenSessions() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, stalled := range s.open {
+		stalled.Store(true)
+	}
 }
 
 // dropNextLogins makes the next n logins end with the server closing the
@@ -189,12 +201,17 @@ func (s *fakeMySQL) session(c net.Conn) error {
 	if err := p.write(okPacket()); err != nil {
 		return err
 	}
+	stalled := new(atomic.Bool)
+	s.mu.Lock()
+	s.open = append(s.open, stalled)
+	s.mu.Unlock()
 	for {
 		cmd, err := p.read()
 		if err != nil {
 			return err
 		}
 		switch {
+		case stalled.Load(): // read on, answer nothing, until the client leaves
 		case len(cmd) > 0 && cmd[0] == 0x01: // COM_QUIT
 			return nil
 		default: // COM_QUERY (SET time_zone), COM_PING: all OK

@@ -1,6 +1,7 @@
 package queryfn
 
 import (
+	"cmp"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -66,10 +67,17 @@ func NewContainer(ctx context.Context, opts ContainerOptions) (HandlerFunc, erro
 	}
 	logger.Info("init done", "db_host", dbCfg.Host, "db_user", dbCfg.User, "db_name", dbCfg.Database, "region", dbCfg.Region)
 	h := New(conn.OpenDB())
+	readTimeout := cmp.Or(dbCfg.ReadTimeout, iamdb.DefaultReadTimeout)
 	return func(ctx context.Context, raw json.RawMessage) (Response, error) {
-		start := time.Now()
+		start, silent := time.Now(), conn.SilentConnections()
 		resp, err := h.Handle(ctx, raw)
 		if err != nil {
+			if conn.SilentConnections() != silent {
+				// The driver reports a read timeout only as "invalid
+				// connection"; say what happened and which knob governs it.
+				err = fmt.Errorf("%w (a database connection sent nothing for %s, %s, and was closed as lost)",
+					err, readTimeout, EnvReadTimeoutSeconds)
+			}
 			s, q := conn.Stats(), h.Stats()
 			logger.Error("request failed",
 				"error", err.Error(),
@@ -79,6 +87,7 @@ func NewContainer(ctx context.Context, opts ContainerOptions) (HandlerFunc, erro
 				"connect_failures", s.ConnectFailures,
 				"access_denied_retries", s.AccessDeniedRetries,
 				"rate_limit_waits", s.RateLimitWaits,
+				"read_timeouts", s.ReadTimeouts,
 				"read_retries", q.ReadRetries,
 				"write_retries", q.WriteRetries,
 				"outcome_unknown", q.OutcomeUnknown,

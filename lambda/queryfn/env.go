@@ -22,6 +22,7 @@ const (
 	EnvMaxNewConnsPerSecond     = "DB_MAX_NEW_CONNS_PER_SECOND"    // iamdb.Config.MaxNewConnsPerSecond, >0..200
 	EnvNewConnBurst             = "DB_NEW_CONN_BURST"              // iamdb.Config.NewConnBurst, 1..100
 	EnvAccessDeniedRetrySeconds = "DB_ACCESS_DENIED_RETRY_SECONDS" // iamdb.Config.AccessDeniedRetryFor, 0 (off)..300
+	EnvReadTimeoutSeconds       = "DB_READ_TIMEOUT_SECONDS"        // iamdb.Config.ReadTimeout, 1..900
 )
 
 // optionalVar is one optional numeric variable: what it accepts, and how to
@@ -58,13 +59,23 @@ var optionalVars = []optionalVar{
 		int(iamdb.MaxAccessDeniedRetryFor/time.Second), int(iamdb.DefaultAccessDeniedRetryFor/time.Second)),
 		func(v string, c *iamdb.Config) bool {
 			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 || time.Duration(n)*time.Second > iamdb.MaxAccessDeniedRetryFor {
+			if err != nil || n < 0 || n > int(iamdb.MaxAccessDeniedRetryFor/time.Second) {
 				return false
 			}
 			c.AccessDeniedRetryFor = time.Duration(n) * time.Second
 			if n == 0 {
 				c.AccessDeniedRetryFor = iamdb.NoAccessDeniedRetry
 			}
+			return true
+		}},
+	{EnvReadTimeoutSeconds, fmt.Sprintf("an integer 1..%d (unset means %d)",
+		int(iamdb.MaxReadTimeout/time.Second), int(iamdb.DefaultReadTimeout/time.Second)),
+		func(v string, c *iamdb.Config) bool {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > int(iamdb.MaxReadTimeout/time.Second) {
+				return false
+			}
+			c.ReadTimeout = time.Duration(n) * time.Second
 			return true
 		}},
 }
@@ -81,13 +92,14 @@ var envForField = map[string]string{
 	"MaxNewConnsPerSecond": EnvMaxNewConnsPerSecond,
 	"NewConnBurst":         EnvNewConnBurst,
 	"AccessDeniedRetryFor": EnvAccessDeniedRetrySeconds,
+	"ReadTimeout":          EnvReadTimeoutSeconds,
 }
 
 // ConfigFromEnv builds the database part of an iamdb.Config from the
 // environment, read through getenv (os.Getenv in production). DB_ENDPOINT,
 // DB_USER, DB_NAME and DB_REGION are required; DB_PORT defaults to 3306.
-// DB_MAX_CONNS, DB_MAX_NEW_CONNS_PER_SECOND, DB_NEW_CONN_BURST and
-// DB_ACCESS_DENIED_RETRY_SECONDS are optional; unset (or empty) keeps
+// DB_MAX_CONNS, DB_MAX_NEW_CONNS_PER_SECOND, DB_NEW_CONN_BURST,
+// DB_ACCESS_DENIED_RETRY_SECONDS and DB_READ_TIMEOUT_SECONDS are optional; unset (or empty) keeps
 // iamdb's default. The result has no Credentials: the caller adds them.
 // Other fields keep iamdb's defaults.
 //

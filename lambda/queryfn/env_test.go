@@ -117,12 +117,12 @@ func TestConfigFromEnvOptionalKnobs(t *testing.T) {
 		wantErr []string
 	}{
 		{name: "unset keeps iamdb's defaults", check: func(c iamdb.Config) bool {
-			return c.MaxOpenConns == 0 && c.MaxNewConnsPerSecond == 0 && c.NewConnBurst == 0 && c.AccessDeniedRetryFor == 0
+			return c.MaxOpenConns == 0 && c.MaxNewConnsPerSecond == 0 && c.NewConnBurst == 0 && c.AccessDeniedRetryFor == 0 && c.ReadTimeout == 0
 		}, want: "zero values"},
-		{name: "all set", set: map[string]string{"DB_MAX_CONNS": "4", "DB_MAX_NEW_CONNS_PER_SECOND": "2.5", "DB_NEW_CONN_BURST": "3", "DB_ACCESS_DENIED_RETRY_SECONDS": "45"},
+		{name: "all set", set: map[string]string{"DB_MAX_CONNS": "4", "DB_MAX_NEW_CONNS_PER_SECOND": "2.5", "DB_NEW_CONN_BURST": "3", "DB_ACCESS_DENIED_RETRY_SECONDS": "45", "DB_READ_TIMEOUT_SECONDS": "900"},
 			check: func(c iamdb.Config) bool {
-				return c.MaxOpenConns == 4 && c.MaxNewConnsPerSecond == 2.5 && c.NewConnBurst == 3 && c.AccessDeniedRetryFor == 45*time.Second
-			}, want: "4 conns, 2.5/s, burst 3, 45s"},
+				return c.MaxOpenConns == 4 && c.MaxNewConnsPerSecond == 2.5 && c.NewConnBurst == 3 && c.AccessDeniedRetryFor == 45*time.Second && c.ReadTimeout == 15*time.Minute
+			}, want: "4 conns, 2.5/s, burst 3, 45s, read timeout 15m"},
 		{name: "retry seconds 0 turns retrying off", set: map[string]string{"DB_ACCESS_DENIED_RETRY_SECONDS": "0"},
 			check: func(c iamdb.Config) bool { return c.AccessDeniedRetryFor == iamdb.NoAccessDeniedRetry }, want: "NoAccessDeniedRetry"},
 		{name: "one connection lowers the idle default too", set: map[string]string{"DB_MAX_CONNS": "1"},
@@ -137,6 +137,11 @@ func TestConfigFromEnvOptionalKnobs(t *testing.T) {
 		{name: "burst zero", set: map[string]string{"DB_NEW_CONN_BURST": "0"}, wantErr: []string{`DB_NEW_CONN_BURST="0": want an integer 1..100 (unset means 2)`}},
 		{name: "retry negative", set: map[string]string{"DB_ACCESS_DENIED_RETRY_SECONDS": "-1"}, wantErr: []string{`DB_ACCESS_DENIED_RETRY_SECONDS="-1": want an integer 0..300; 0 turns retrying off (unset means 30)`}},
 		{name: "retry too long", set: map[string]string{"DB_ACCESS_DENIED_RETRY_SECONDS": "301"}, wantErr: []string{`DB_ACCESS_DENIED_RETRY_SECONDS="301"`}},
+		{name: "retry seconds overflowing a duration", set: map[string]string{"DB_ACCESS_DENIED_RETRY_SECONDS": "9223372037"}, wantErr: []string{`DB_ACCESS_DENIED_RETRY_SECONDS="9223372037"`}},
+		{name: "read timeout 0", set: map[string]string{"DB_READ_TIMEOUT_SECONDS": "0"}, wantErr: []string{`DB_READ_TIMEOUT_SECONDS="0": want an integer 1..900 (unset means 5)`}},
+		{name: "read timeout too long", set: map[string]string{"DB_READ_TIMEOUT_SECONDS": "901"}, wantErr: []string{`DB_READ_TIMEOUT_SECONDS="901"`}},
+		{name: "read timeout overflowing a duration", set: map[string]string{"DB_READ_TIMEOUT_SECONDS": "9223372037"}, wantErr: []string{`DB_READ_TIMEOUT_SECONDS="9223372037"`}},
+		{name: "read timeout as a duration", set: map[string]string{"DB_READ_TIMEOUT_SECONDS": "5s"}, wantErr: []string{`DB_READ_TIMEOUT_SECONDS="5s"`}},
 		{name: "retry as a duration", set: map[string]string{"DB_ACCESS_DENIED_RETRY_SECONDS": "30s"}, wantErr: []string{`DB_ACCESS_DENIED_RETRY_SECONDS="30s"`}},
 		{name: "every bad knob reported at once", set: map[string]string{"DB_MAX_CONNS": "0", "DB_NEW_CONN_BURST": "x", "DB_PORT": "0"},
 			wantErr: []string{"DB_MAX_CONNS=", "DB_NEW_CONN_BURST=", "DB_PORT="}},

@@ -26,6 +26,10 @@ import (
 //     check, or a write that failed before its first byte), or when a
 //     server that became read-only in a failover refused a write (1290,
 //     1792, 1836) — in every case the statement did not run.
+//   - iamdb's ReadTimeout makes the driver close a connection that stays
+//     silent while a reply is due; the statement then fails with "invalid
+//     connection" like a dropped one, and iamdb retires the pool's older
+//     connections so the retry below logs in anew.
 //   - This file handles what is left: a connection that died under the
 //     request (go-sql-driver's "invalid connection", a reset, EOF), either
 //     while logging in or after the statement was sent. A read whose
