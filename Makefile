@@ -10,7 +10,7 @@ export JSII_NODE := $(NODE)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: setup synth deploy diff test snapshots vet fuzz bench local clean
+.PHONY: setup synth deploy diff test snapshots vet fuzz race bench local clean
 
 setup: node_modules/.installed
 	go mod download
@@ -53,6 +53,11 @@ fuzz: setup
 	    echo "fuzz $$pkg $$f"; go test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+# The query path and the reliability tests under the race detector. Not in
+# CI: a cold race build of go-mysql-server takes about 4 minutes on 2 cores.
+race: setup
+	go test -race ./lambda/... ./test/reliability/
 
 # The whole login path on the local stand-in: make local ARGS=-serve keeps it
 # running for a standard mysql client and AWS CLI tokens.
