@@ -228,3 +228,64 @@ func TestHasLoneSurrogate(t *testing.T) {
 		}
 	}
 }
+
+// TestParseSimple checks ParseRequest's fast path: it must take the plain
+// requests clients send, and wherever it answers, answer as the strict
+// parser does. Everything else it must leave to the strict parser.
+// FuzzParseRequest checks the agreement on arbitrary bodies.
+func TestParseSimple(t *testing.T) {
+	takes := []string{
+		`{"action":"whoami"}`,
+		` {"action":"whoami","params":{}} `,
+		"\t{ \"action\" : \"count_items\" , \"params\" : null }\r\n",
+		`{"action":"list_items"}`,
+		`{"action":"list_items","params":{"limit":100}}`,
+		`{"action":"get_item","params":{"id":1}}`,
+		`{"action":"get_item","params":{ "id" : 9223372036854775807 }}`,
+		`{"action":"delete_item","params":{"id":42}}`,
+		`{"action":"add_item","params":{"name":"widget ü 😀 '); DROP TABLE items;--"}}`,
+	}
+	leaves := []string{
+		// Valid, but outside the fast path's subset.
+		`{"params":{"id":1},"action":"get_item"}`,
+		`{"action":"get_item","params":{"id":1},"params":{"id":2}}`,
+		`{"action":"add_item","params":{"name":"caf\u00e9"}}`,
+		`{"action":"add_item","params":{"name":"back\\slash"}}`,
+		`{"action":"\u0077hoami"}`,
+		// Invalid.
+		``, ` `, `{}`, `{"action":"whoami"`, `{"action":"whoami",}`, `{"action":"whoami"}x`,
+		`{"action":"whoami"} {}`, `{"action":"whoami","action":"whoami"}`, `{"action":"whoami","x":1}`,
+		`{"action":"WHOAMI"}`, `{"action":1}`, `{"action":null}`, `{"action":"whoami","params":nullx}`,
+		`{"action":"whoami","params":[]}`, `{"action":"whoami","params":{"id":1}}`,
+		`{"action":"get_item"}`, `{"action":"get_item","params":null}`, `{"action":"get_item","params":{}}`,
+		`{"action":"get_item","params":{"id":1,"id":1}}`, `{"action":"get_item","params":{"id":1,}}`,
+		`{"action":"get_item","params":{"id":0}}`, `{"action":"get_item","params":{"id":01}}`,
+		`{"action":"get_item","params":{"id":-1}}`, `{"action":"get_item","params":{"id":1.0}}`,
+		`{"action":"get_item","params":{"id":1e2}}`, `{"action":"get_item","params":{"id":1x}}`,
+		`{"action":"get_item","params":{"id":"1"}}`, `{"action":"get_item","params":{"id":9223372036854775808}}`,
+		`{"action":"get_item","params":{"id":99999999999999999999}}`, `{"action":"get_item","params":{"id":1}`,
+		`{"action":"list_items","params":{"limit":101}}`, `{"action":"add_item","params":{"name":""}}`,
+		`{"action":"add_item","params":{"name":"` + strings.Repeat("é", 201) + `"}}`,
+		"{\"action\":\"add_item\",\"params\":{\"name\":\"a\tb\"}}",
+		"{\"action\":\"add_item\",\"params\":{\"name\":\"a\u0085b\"}}",
+		"{\"action\":\"add_item\",\"params\":{\"name\":\"\xff\"}}",
+		"\xef\xbb\xbf{\"action\":\"whoami\"}",
+		`{"action":"whoami","pad":"` + strings.Repeat("a", MaxRequestBytes) + `"}`,
+	}
+	for _, body := range takes {
+		got, ok := parseSimple([]byte(body))
+		if !ok {
+			t.Errorf("parseSimple(%s) left a plain request to the strict parser", body)
+			continue
+		}
+		want, err := parseRequestStrict([]byte(body))
+		if err != nil || got != want {
+			t.Errorf("parseSimple(%s) = %+v; strict parser: %+v, %v", body, got, want, err)
+		}
+	}
+	for _, body := range leaves {
+		if got, ok := parseSimple([]byte(body)); ok {
+			t.Errorf("parseSimple(%.80s) = %+v; want it left to the strict parser", body, got)
+		}
+	}
+}
