@@ -149,10 +149,10 @@ type Config struct {
 	// client waits for the server: a statement's reply, or the next packet
 	// of its rows (and, for writes to the socket, the longest a send may
 	// block). A connection silent for longer is treated as lost: the
-	// driver closes it and the statement fails with mysql.ErrInvalidConn,
-	// which package queryfn handles like a dropped connection (a read runs
-	// once more on a new connection, a write fails with its outcome
-	// unknown). Without it, a connection black-holed by a failover or a
+	// driver closes it and the statement fails with mysql.ErrInvalidConn
+	// wrapped in ErrSilentConnection, which package queryfn handles like a
+	// dropped connection (a read runs once more on a new connection, a
+	// write fails with its outcome unknown). Without it, a connection black-holed by a failover or a
 	// network fault is noticed only by TCP keepalive minutes later, or by
 	// the Lambda timeout. It limits silence, not a statement's total time,
 	// so set it above the longest a statement computes before its first

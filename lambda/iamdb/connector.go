@@ -174,9 +174,9 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 		}
 		r.attempts++
 		c.connectAttempts.Add(1)
-		conn, err := c.attempt(ctx)
+		conn, sock, err := c.attempt(ctx)
 		if err == nil {
-			return c.track(conn)
+			return c.track(conn, sock)
 		}
 		if !isAccessDenied(err) || c.cfg.AccessDeniedRetryFor == NoAccessDeniedRetry {
 			return nil, c.fail(err, r)
@@ -201,21 +201,24 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 // beforeConnect to fill in the password. DialTimeout bounds the whole
 // attempt, not only the TCP connect the driver bounds itself. A failure of
 // the established socket (not a refusal, which arrives as a MySQL error)
-// is marked with ErrConnectionLost.
-func (c *Connector) attempt(ctx context.Context) (driver.Conn, error) {
-	var socketFailed atomic.Bool
-	actx, cancel := context.WithTimeout(context.WithValue(ctx, attemptKey{}, &socketFailed), c.cfg.DialTimeout)
+// is marked with ErrConnectionLost. The returned socketState belongs to
+// the connection for its life.
+func (c *Connector) attempt(ctx context.Context) (driver.Conn, *socketState, error) {
+	sock := new(socketState)
+	actx, cancel := context.WithTimeout(context.WithValue(ctx, attemptKey{}, sock), c.cfg.DialTimeout)
 	defer cancel()
 	conn, err := c.connectOnce(actx)
 	switch {
-	case err == nil, ctx.Err() != nil:
-		return conn, err
+	case err == nil:
+		return conn, sock, nil
+	case ctx.Err() != nil:
+		return nil, nil, err
 	case actx.Err() != nil:
-		return nil, fmt.Errorf("%w (%s): %w", errAttemptTimeout, c.cfg.DialTimeout, err)
-	case socketFailed.Load() && mysqlErrorNumber(err) == 0:
-		return nil, fmt.Errorf("%w: %w", ErrConnectionLost, err)
+		return nil, nil, fmt.Errorf("%w (%s): %w", errAttemptTimeout, c.cfg.DialTimeout, err)
+	case sock.failed.Load() && mysqlErrorNumber(err) == 0:
+		return nil, nil, fmt.Errorf("%w: %w", ErrConnectionLost, err)
 	}
-	return nil, err
+	return nil, nil, err
 }
 
 // connectOnce makes a single login attempt through the MySQL driver.

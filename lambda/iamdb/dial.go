@@ -16,9 +16,17 @@ import (
 // retry; package queryfn does, once.
 var ErrConnectionLost = errors.New("connection lost during the login")
 
-// attemptKey carries an attempt's socket-failure flag to dial through the
-// driver, which passes Connect's context on to its dial function.
+// attemptKey carries an attempt's *socketState to dial through the driver,
+// which passes Connect's context on to its dial function.
 type attemptKey struct{}
+
+// socketState is what the wrapped socket of one connection has seen: any
+// failed read or write (how Connect tells a lost connection from a refused
+// login), and a read or write cut by the driver's deadline, ReadTimeout
+// (how the connection explains the driver's "invalid connection").
+type socketState struct {
+	failed, silent atomic.Bool
+}
 
 // dial is the driver's dial function: Config.Dial (or a net.Dialer), with
 // the connection wrapped so that a read or write error is recorded in the
@@ -38,11 +46,11 @@ func (c *Connector) dial(ctx context.Context, network, addr string) (net.Conn, e
 	if err != nil {
 		return nil, err
 	}
-	failed, _ := ctx.Value(attemptKey{}).(*atomic.Bool)
-	if failed == nil {
+	sock, _ := ctx.Value(attemptKey{}).(*socketState)
+	if sock == nil {
 		return conn, nil
 	}
-	w := watchedConn{Conn: conn, failed: failed, silent: c.noteSilence}
+	w := watchedConn{Conn: conn, state: sock, silent: c.noteSilence}
 	if _, ok := conn.(syscall.Conn); ok {
 		// Keep the driver's liveness check of pooled connections, which
 		// needs the socket.
@@ -51,14 +59,11 @@ func (c *Connector) dial(ctx context.Context, network, addr string) (net.Conn, e
 	return &w, nil
 }
 
-// watchedConn records in failed whether any read or write on the socket
-// failed, which is how Connect tells a lost connection from a refused login,
-// and calls silent for a failure that was the driver's read or write
-// deadline (Config.ReadTimeout), which the driver reports only as
-// mysql.ErrInvalidConn.
+// watchedConn records socket failures in state, and calls silent for one
+// that was the driver's read or write deadline (Config.ReadTimeout).
 type watchedConn struct {
 	net.Conn
-	failed *atomic.Bool
+	state  *socketState
 	silent func()
 }
 
@@ -79,8 +84,8 @@ func (w *watchedConn) Write(b []byte) (int, error) {
 }
 
 func (w *watchedConn) failedWith(err error) {
-	w.failed.Store(true)
-	if errors.Is(err, os.ErrDeadlineExceeded) {
+	w.state.failed.Store(true)
+	if errors.Is(err, os.ErrDeadlineExceeded) && !w.state.silent.Swap(true) {
 		w.silent()
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 )
 
 // A connection that stays silent past Config.ReadTimeout is closed by the
@@ -15,6 +16,17 @@ import (
 // every connection opened before it: database/sql asks each, before reuse
 // (ResetSession) and when it is returned (IsValid), and a retired one is
 // closed and replaced by a new login instead of being used.
+//
+// The driver reports the timeout only as mysql.ErrInvalidConn, as it does a
+// closed connection; the statement's error also wraps ErrSilentConnection,
+// which says which it was.
+
+// ErrSilentConnection is wrapped, together with go-sql-driver's
+// mysql.ErrInvalidConn, by the error of a statement whose connection sent
+// nothing for Config.ReadTimeout while a reply was due: black-holed by a
+// failover or a network fault. The driver has closed the connection. For a
+// statement that changes data the outcome is unknown: it may have run.
+var ErrSilentConnection = errors.New("connection silent past ReadTimeout, closed as lost")
 
 // errNotMySQL would mean the driver changed what its connections implement.
 var errNotMySQL = errors.New("iamdb: the MySQL driver returned a connection without the methods database/sql needs")
@@ -37,19 +49,15 @@ func (c *Connector) noteSilence() {
 	}
 }
 
-// SilentConnections returns how many connections were closed for staying
-// silent past Config.ReadTimeout (Stats().ReadTimeouts), cheaply enough to
-// read around every request.
-func (c *Connector) SilentConnections() uint64 { return c.readTimeouts.Load() }
-
-// track wraps a newly logged-in driver connection with its sequence number.
-func (c *Connector) track(dc driver.Conn) (driver.Conn, error) {
+// track wraps a newly logged-in driver connection with its sequence number
+// and the state of its socket.
+func (c *Connector) track(dc driver.Conn, sock *socketState) (driver.Conn, error) {
 	mc, ok := dc.(mysqlConn)
 	if !ok {
 		_ = dc.Close()
 		return nil, errNotMySQL
 	}
-	return &conn{mysqlConn: mc, seq: c.connsOpened.Add(1), owner: c}, nil
+	return &conn{mysqlConn: mc, seq: c.connsOpened.Add(1), owner: c, sock: sock}, nil
 }
 
 // mysqlConn is the set of interfaces go-sql-driver/mysql's connection
@@ -73,6 +81,42 @@ type conn struct {
 	mysqlConn
 	seq   uint64 // 1 for the Connector's first connection
 	owner *Connector
+	sock  *socketState
+}
+
+// explain marks err with ErrSilentConnection if this connection's socket
+// was cut by ReadTimeout. Statements whose reply was due get the driver's
+// error from these methods; a stall in the middle of a result set surfaces
+// from the rows instead and is not marked.
+func (c *conn) explain(err error) error {
+	if err == nil || !c.sock.silent.Load() {
+		return err
+	}
+	return fmt.Errorf("the database sent nothing for %s: %w: %w", c.owner.cfg.ReadTimeout, ErrSilentConnection, err)
+}
+
+func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	rows, err := c.mysqlConn.QueryContext(ctx, query, args)
+	return rows, c.explain(err)
+}
+
+func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	res, err := c.mysqlConn.ExecContext(ctx, query, args)
+	return res, c.explain(err)
+}
+
+func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	stmt, err := c.mysqlConn.PrepareContext(ctx, query)
+	return stmt, c.explain(err)
+}
+
+func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	tx, err := c.mysqlConn.BeginTx(ctx, opts)
+	return tx, c.explain(err)
+}
+
+func (c *conn) Ping(ctx context.Context) error {
+	return c.explain(c.mysqlConn.Ping(ctx))
 }
 
 // retired reports whether a silent connection opened after this one has

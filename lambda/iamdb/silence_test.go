@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,8 +41,8 @@ func TestSilentConnectionRetiresOlderConnections(t *testing.T) {
 	srv.stallOpenSessions()
 	start := time.Now()
 	err = db.PingContext(ctx)
-	if !errors.Is(err, mysql.ErrInvalidConn) {
-		t.Fatalf("ping on a silent connection: %v, want mysql.ErrInvalidConn after ReadTimeout", err)
+	if !errors.Is(err, mysql.ErrInvalidConn) || !errors.Is(err, ErrSilentConnection) || !strings.Contains(err.Error(), "sent nothing for 200ms") {
+		t.Fatalf("ping on a silent connection: %v, want ErrSilentConnection naming ReadTimeout, with mysql.ErrInvalidConn", err)
 	}
 	if waited := time.Since(start); waited < 200*time.Millisecond {
 		t.Fatalf("ping failed after %s, before ReadTimeout (200ms): not a timeout", waited)

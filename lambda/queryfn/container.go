@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -69,14 +70,12 @@ func NewContainer(ctx context.Context, opts ContainerOptions) (HandlerFunc, erro
 	h := New(conn.OpenDB())
 	readTimeout := cmp.Or(dbCfg.ReadTimeout, iamdb.DefaultReadTimeout)
 	return func(ctx context.Context, raw json.RawMessage) (Response, error) {
-		start, silent := time.Now(), conn.SilentConnections()
+		start := time.Now()
 		resp, err := h.Handle(ctx, raw)
 		if err != nil {
-			if conn.SilentConnections() != silent {
-				// The driver reports a read timeout only as "invalid
-				// connection"; say what happened and which knob governs it.
-				err = fmt.Errorf("%w (a database connection sent nothing for %s, %s, and was closed as lost)",
-					err, readTimeout, EnvReadTimeoutSeconds)
+			if errors.Is(err, iamdb.ErrSilentConnection) {
+				// Name the knob, as the operator knows it.
+				err = fmt.Errorf("%w (set by %s=%d)", err, EnvReadTimeoutSeconds, int(readTimeout/time.Second))
 			}
 			s, q := conn.Stats(), h.Stats()
 			logger.Error("request failed",

@@ -156,7 +156,7 @@ func TestSilentConnectionNamedInError(t *testing.T) {
 	if !errors.Is(err, queryfn.ErrOutcomeUnknown) {
 		t.Fatalf("add_item on a silent connection: %v, want ErrOutcomeUnknown", err)
 	}
-	if want := "sent nothing for 1s, DB_READ_TIMEOUT_SECONDS"; !strings.Contains(err.Error(), want) {
+	if want := "the database sent nothing for 1s: connection silent past ReadTimeout, closed as lost: invalid connection (set by DB_READ_TIMEOUT_SECONDS=1)"; !strings.Contains(err.Error(), want) {
 		t.Errorf("error %q does not contain %q", err, want)
 	}
 	if !strings.Contains(logs.String(), `"read_timeouts":1`) {
