@@ -56,8 +56,9 @@ type Stats struct {
 	// rate limit, and RateLimitDelay the total time reserved for them.
 	RateLimitWaits uint64
 	RateLimitDelay time.Duration
-	// ReadTimeouts counts socket reads and writes that hit ReadTimeout:
-	// each closed its connection as silent (one during a login counts too).
+	// ReadTimeouts counts connections closed because a socket read or
+	// write hit ReadTimeout (a silent connection; one during a login
+	// counts too). Each retired the connections opened before it.
 	ReadTimeouts uint64
 }
 

@@ -36,7 +36,7 @@ var errNotMySQL = errors.New("iamdb: the MySQL driver returned a connection with
 // another without running anything on it.
 var errRetired = driver.ErrBadConn
 
-// noteSilence counts one socket read or write that hit the deadline and
+// noteSilence counts a connection whose socket hit the deadline and
 // retires every connection opened so far.
 func (c *Connector) noteSilence() {
 	c.readTimeouts.Add(1)
