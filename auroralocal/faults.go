@@ -58,15 +58,7 @@ func (s *Server) SetIAMAuth(enabled bool) {
 // failover or network blip would; the server keeps accepting new ones. It
 // returns how many connections were closed.
 func (s *Server) DropConnections() int {
-	s.lifeMu.Lock()
-	ln := s.ln
-	s.lifeMu.Unlock()
-	if ln == nil {
-		return 0
-	}
-	n := ln.closeAll()
-	s.log.Info("auroralocal: dropped client connections", "count", n)
-	return n
+	return s.onOpenConnections("dropped", (*trackingListener).closeAll)
 }
 
 // StallConnections makes every open client connection go silent, as
@@ -76,13 +68,19 @@ func (s *Server) DropConnections() int {
 // read timeout. Connections opened afterwards are served normally. It
 // returns how many connections were stalled.
 func (s *Server) StallConnections() int {
+	return s.onOpenConnections("stalled", (*trackingListener).stallAll)
+}
+
+// onOpenConnections applies fault to the open connections of the running
+// server generation, if any, logs it and returns how many it touched.
+func (s *Server) onOpenConnections(what string, fault func(*trackingListener) int) int {
 	s.lifeMu.Lock()
 	ln := s.ln
 	s.lifeMu.Unlock()
 	if ln == nil {
 		return 0
 	}
-	n := ln.stallAll()
-	s.log.Info("auroralocal: stalled client connections", "count", n)
+	n := fault(ln)
+	s.log.Info("auroralocal: "+what+" client connections", "count", n)
 	return n
 }

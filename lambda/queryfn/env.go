@@ -58,26 +58,31 @@ var optionalVars = []optionalVar{
 	{EnvAccessDeniedRetrySeconds, fmt.Sprintf("an integer 0..%d; 0 turns retrying off (unset means %d)",
 		int(iamdb.MaxAccessDeniedRetryFor/time.Second), int(iamdb.DefaultAccessDeniedRetryFor/time.Second)),
 		func(v string, c *iamdb.Config) bool {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 || n > int(iamdb.MaxAccessDeniedRetryFor/time.Second) {
-				return false
-			}
-			c.AccessDeniedRetryFor = time.Duration(n) * time.Second
-			if n == 0 {
+			d, ok := seconds(v, 0, iamdb.MaxAccessDeniedRetryFor)
+			c.AccessDeniedRetryFor = d
+			if ok && d == 0 {
 				c.AccessDeniedRetryFor = iamdb.NoAccessDeniedRetry
 			}
-			return true
+			return ok
 		}},
 	{EnvReadTimeoutSeconds, fmt.Sprintf("an integer 1..%d (unset means %d)",
 		int(iamdb.MaxReadTimeout/time.Second), int(iamdb.DefaultReadTimeout/time.Second)),
 		func(v string, c *iamdb.Config) bool {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > int(iamdb.MaxReadTimeout/time.Second) {
-				return false
-			}
-			c.ReadTimeout = time.Duration(n) * time.Second
-			return true
+			d, ok := seconds(v, 1, iamdb.MaxReadTimeout)
+			c.ReadTimeout = d
+			return ok
 		}},
+}
+
+// seconds parses a whole number of seconds, at least lo and at most hi.
+// The range is checked before the conversion, so a huge number cannot
+// overflow time.Duration into an allowed value.
+func seconds(v string, lo int, hi time.Duration) (time.Duration, bool) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > int(hi/time.Second) {
+		return 0, false
+	}
+	return time.Duration(n) * time.Second, true
 }
 
 // envForField maps the iamdb.Config fields read from the environment to

@@ -168,13 +168,7 @@ type container struct {
 // signing with the query role's keys and trusting the stand-in's CA.
 func (e *env) queryConfig(t testing.TB) iamdb.Config {
 	t.Helper()
-	environment := map[string]string{
-		queryfn.EnvEndpoint: e.srv.Host(),
-		queryfn.EnvPort:     strconv.Itoa(e.srv.Port()),
-		queryfn.EnvUser:     appUser,
-		queryfn.EnvDatabase: appDatabase,
-		queryfn.EnvRegion:   e.srv.Region(),
-	}
+	environment := e.functionEnvironment()
 	cfg, err := queryfn.ConfigFromEnv(func(k string) string { return environment[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -184,6 +178,18 @@ func (e *env) queryConfig(t testing.TB) iamdb.Config {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// functionEnvironment is the query function's environment for e's
+// stand-in, as the stack sets it (the tuning variables left to defaults).
+func (e *env) functionEnvironment() map[string]string {
+	return map[string]string{
+		queryfn.EnvEndpoint: e.srv.Host(),
+		queryfn.EnvPort:     strconv.Itoa(e.srv.Port()),
+		queryfn.EnvUser:     appUser,
+		queryfn.EnvDatabase: appDatabase,
+		queryfn.EnvRegion:   e.srv.Region(),
+	}
 }
 
 // newContainer builds a container from queryConfig, adjusted by change.

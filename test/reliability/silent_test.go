@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -123,14 +122,8 @@ func TestSilentConnectionNamedInError(t *testing.T) {
 	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	environment := map[string]string{
-		queryfn.EnvEndpoint:           e.srv.Host(),
-		queryfn.EnvPort:               strconv.Itoa(e.srv.Port()),
-		queryfn.EnvUser:               appUser,
-		queryfn.EnvDatabase:           appDatabase,
-		queryfn.EnvRegion:             e.srv.Region(),
-		queryfn.EnvReadTimeoutSeconds: "1",
-	}
+	environment := e.functionEnvironment()
+	environment[queryfn.EnvReadTimeoutSeconds] = "1"
 	var logs bytes.Buffer
 	handle, err := queryfn.NewContainer(t.Context(), queryfn.ContainerOptions{
 		Getenv:  func(k string) string { return environment[k] },
