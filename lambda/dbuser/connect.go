@@ -8,13 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"strconv"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 
+	"rdsiam/lambda/backoff"
 	"rdsiam/lambda/rdstls"
 )
 
@@ -146,7 +146,7 @@ func waitForConn(ctx context.Context, db *sql.DB, opts waitOptions, log *slog.Lo
 		if left <= 0 {
 			return nil, &UnreachableError{Addr: opts.addr, Waited: opts.budget, Attempts: attempt, Last: err}
 		}
-		sleep := min(jitter(delay), left)
+		sleep := min(backoff.Jitter(delay), left)
 		log.Info("database not reachable yet; retrying", "addr", opts.addr, "attempt", attempt,
 			"retryIn", sleep.String(), "error", err.Error())
 		select {
@@ -156,14 +156,6 @@ func waitForConn(ctx context.Context, db *sql.DB, opts waitOptions, log *slog.Lo
 		}
 		delay = min(2*delay, backoffMax)
 	}
-}
-
-// jitter returns a random duration in [d/2, d].
-func jitter(d time.Duration) time.Duration {
-	if d <= 1 {
-		return d
-	}
-	return d/2 + rand.N(d/2+1)
 }
 
 // permanentMySQLErrors are login errors that retrying cannot fix.

@@ -146,16 +146,6 @@ func TestWaitBudget(t *testing.T) {
 	}
 }
 
-func TestJitter(t *testing.T) {
-	for _, d := range []time.Duration{0, 1, 2, time.Millisecond, time.Second, backoffMax} {
-		for range 100 {
-			if j := jitter(d); j < d/2 || j > d {
-				t.Fatalf("jitter(%v) = %v, want within [%v, %v]", d, j, d/2, d)
-			}
-		}
-	}
-}
-
 // fakeTLSServer speaks just enough of the MySQL protocol to get a client to
 // start TLS: it sends a handshake offering SSL, reads the SSL request and
 // then runs a TLS handshake with cert. It returns the listening address.

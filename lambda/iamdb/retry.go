@@ -2,8 +2,9 @@ package iamdb
 
 import (
 	"context"
-	"math/rand/v2"
 	"time"
+
+	"rdsiam/lambda/backoff"
 )
 
 // Backoff between access-denied retries: exponential from
@@ -38,18 +39,10 @@ func (r *retryState) next(ctx context.Context, budget time.Duration) (time.Durat
 	if left <= 0 {
 		return 0, false
 	}
-	d := min(jitter(r.delay), left)
+	d := min(backoff.Jitter(r.delay), left)
 	r.delay = min(2*r.delay, accessDeniedBackoffMax)
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d+deadlineReserve {
 		return 0, false
 	}
 	return d, true
-}
-
-// jitter returns a random duration in [d/2, d].
-func jitter(d time.Duration) time.Duration {
-	if d <= 1 {
-		return d
-	}
-	return d/2 + rand.N(d/2+1)
 }
