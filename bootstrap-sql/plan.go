@@ -1,6 +1,7 @@
 package bootstrapsql
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,6 +16,8 @@ type step struct {
 	purpose    string
 	privileges []string // for grant/revoke templates
 	database   string   // overrides the spec's database (revoke on the old one)
+	role       string   // quoted role, for revoke_role.sql
+	mariaDB    bool     // render MariaDB's dialect
 	tolerate   []uint16
 }
 
@@ -26,7 +29,9 @@ func build(n Spec, steps []step) ([]Statement, error) {
 		if st.database != "" {
 			target.Database = st.database
 		}
-		sql, err := render(st.file, valuesFor(target, st.privileges))
+		v := valuesFor(target, st.privileges)
+		v.Role, v.MariaDB = st.role, st.mariaDB
+		sql, err := render(st.file, v)
 		if err != nil {
 			return nil, fmt.Errorf("user %q: %s: %w", n.User, st.purpose, err)
 		}
@@ -118,6 +123,11 @@ func createSteps(n Spec) []step {
 // as old. Nothing can have been applied for them, and Create converges on new
 // from any state.
 //
+// Database renamed in letter case only: ErrCaseOnlyRename. On a server that
+// folds names (lower_case_table_names=1, and some Aurora clusters are created
+// so) the two names are one database, and granting on the new then revoking
+// on the old would strip every grant.
+//
 // REVOKE statements tolerate ErrNonexistingGrant and ErrNonexistingTableGrant,
 // so the same Update can run twice. Update assumes the user still exists; if
 // it was dropped by hand, the IAM ALTER USER fails (MySQL error 1396).
@@ -131,6 +141,9 @@ func Update(old, new Spec) ([]Statement, error) {
 		return build(n, createSteps(n))
 	}
 	steps := []step{alterUserIAM(), requireSSL()}
+	if o.Database != n.Database && strings.EqualFold(o.Database, n.Database) {
+		return nil, fmt.Errorf("plan update: database %q renamed to %q: %w", o.Database, n.Database, ErrCaseOnlyRename)
+	}
 	if o.Database != n.Database {
 		steps = append(steps,
 			createDatabase(n.Database),
@@ -148,6 +161,10 @@ func Update(old, new Spec) ([]Statement, error) {
 	}
 	return build(n, steps)
 }
+
+// ErrCaseOnlyRename refuses an Update whose database name changes only in
+// letter case; see Update.
+var ErrCaseOnlyRename = errors.New("the names differ only in letter case, which is the same database on a server with lower_case_table_names=1 (renaming would revoke every grant); choose a name that differs in more than case, or keep the old spelling")
 
 // minus returns the elements of a that are not in b, keeping a's order.
 func minus(a, b []string) []string {

@@ -31,11 +31,15 @@ func (f forms) requireSSL() string { return "ALTER USER " + f.account() + " REQU
 func (f forms) revokeAll() string {
 	return "REVOKE ALL PRIVILEGES, GRANT OPTION FROM " + f.account()
 }
+
+// pattern is how a database-level GRANT/REVOKE must name db: `_` escaped,
+// since it is a wildcard there (valid names hold no `%` or backslash).
+func pattern(db string) string { return "`" + strings.ReplaceAll(db, "_", `\_`) + "`" }
 func (f forms) grant(privs []string, db string) string {
-	return "GRANT " + strings.Join(privs, ", ") + " ON " + sqlident.QuoteIdentifier(db) + ".* TO " + f.account()
+	return "GRANT " + strings.Join(privs, ", ") + " ON " + pattern(db) + ".* TO " + f.account()
 }
 func (f forms) revoke(privs []string, db string) string {
-	return "REVOKE " + strings.Join(privs, ", ") + " ON " + sqlident.QuoteIdentifier(db) + ".* FROM " + f.account()
+	return "REVOKE " + strings.Join(privs, ", ") + " ON " + pattern(db) + ".* FROM " + f.account()
 }
 func (f forms) dropUser() string { return "DROP USER IF EXISTS " + f.account() }
 func (f forms) sampleTable(db string) string {
@@ -350,5 +354,75 @@ func TestNormalize(t *testing.T) {
 	}
 	if !slices.Equal(in.Privileges, orig) {
 		t.Errorf("Normalize modified its receiver: %q", in.Privileges)
+	}
+}
+
+func TestReset(t *testing.T) {
+	s := Spec{"app_user", "app_db", []string{"SELECT"}}
+	f := forms{s.User}
+	tests := []struct {
+		name    string
+		held    Held
+		dialect Dialect
+		want    []string
+	}{
+		{"nothing held", Held{}, MySQL, []string{f.alterIAM(), f.requireSSL(), f.revokeAll(), f.grant(s.Privileges, s.Database)}},
+		{"MySQL roles", Held{Roles: []Role{{"admin", "%"}, {"o'dd`role", "10.%"}}}, MySQL, []string{
+			f.alterIAM(), f.requireSSL(),
+			"REVOKE `admin`@'%' FROM " + f.account(),
+			"REVOKE `o'dd``role`@'10.%' FROM " + f.account(),
+			"SET DEFAULT ROLE NONE TO " + f.account(),
+			f.revokeAll(), f.grant(s.Privileges, s.Database)}},
+		{"MariaDB role", Held{Roles: []Role{{Name: "admin"}}, DefaultRole: true}, MariaDB, []string{
+			f.alterIAM(), f.requireSSL(),
+			"REVOKE `admin` FROM " + f.account(),
+			"SET DEFAULT ROLE NONE FOR " + f.account(),
+			f.revokeAll(), f.grant(s.Privileges, s.Database)}},
+		{"MariaDB default role left after its role", Held{DefaultRole: true}, MariaDB, []string{
+			f.alterIAM(), f.requireSSL(), "SET DEFAULT ROLE NONE FOR " + f.account(),
+			f.revokeAll(), f.grant(s.Privileges, s.Database)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Reset(s, tt.held, tt.dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			diffSQL(t, got, tt.want)
+		})
+	}
+	if _, err := Reset(Spec{"app_user", "appdb", []string{"ALL"}}, Held{}, MySQL); err == nil {
+		t.Error("Reset accepted an invalid spec")
+	}
+}
+
+func TestUpdateRefusesCaseOnlyRename(t *testing.T) {
+	_, err := Update(Spec{"app_user", "AppDB", []string{"SELECT"}}, Spec{"app_user", "appdb", []string{"SELECT"}})
+	if !errors.Is(err, ErrCaseOnlyRename) || !strings.Contains(err.Error(), `"AppDB"`) || !strings.Contains(err.Error(), `"appdb"`) {
+		t.Fatalf("case-only rename: %v, want ErrCaseOnlyRename naming both names", err)
+	}
+	// A real rename is still planned.
+	if _, err := Update(Spec{"app_user", "AppDB", []string{"SELECT"}}, Spec{"app_user", "reports", []string{"SELECT"}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRegistryStatements(t *testing.T) {
+	setup, err := RegistrySetup()
+	if err != nil || len(setup) != 2 || !strings.HasPrefix(setup[0].SQL, "CREATE DATABASE IF NOT EXISTS `rdsiam`") {
+		t.Fatalf("RegistrySetup = %v, %v", setup, err)
+	}
+	claim, err := RegistryClaim("app_user", "stack/Res", true)
+	if err != nil || !slices.Equal(claim.Args, []any{"app_user", "%", "stack/Res", 1}) || strings.Count(claim.SQL, "?") != 4 {
+		t.Fatalf("RegistryClaim = %+v, %v", claim, err)
+	}
+	for _, st := range []func(string) (Statement, error){RegistryLookup, AccountHosts} {
+		got, err := st("x'); DROP USER y; --")
+		if err != nil || strings.Contains(got.SQL, "DROP") || got.Args[0] != "x'); DROP USER y; --" {
+			t.Errorf("a user name reached the SQL text instead of an argument: %+v, %v", got, err)
+		}
+	}
+	if _, err := ShowGrants("bad name"); err == nil {
+		t.Error("ShowGrants accepted an invalid user name")
 	}
 }

@@ -107,7 +107,9 @@ func TestStatementsQuoteEveryIdentifier(t *testing.T) {
 		{user, db, []string{"SELECT", "INSERT", "CREATE TEMPORARY TABLES"}},
 		{"user", "items", []string{"SELECT"}},
 	}
-	allowedIdents := []string{user, db, oldDB, "user", "items", "id", "name", "created_at"}
+	// Database-level GRANT and REVOKE name the database as an escaped
+	// pattern (TestGrantsEscapeWildcards).
+	allowedIdents := []string{user, db, oldDB, `zq\_db`, `zq\_old`, "user", "items", "id", "name", "created_at"}
 	var plans [][]Statement
 	for _, s := range specs {
 		c, err := Create(s)
@@ -152,6 +154,41 @@ func TestStatementsQuoteEveryIdentifier(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// In a database-level GRANT or REVOKE, `_` and `%` in the database name are
+// wildcards on MySQL and MariaDB: `app_db`.* also matches app1db. Every
+// such statement must name the database escaped, and nothing else may.
+func TestGrantsEscapeWildcards(t *testing.T) {
+	s := Spec{"app_user", "app_db", []string{"SELECT", "CREATE", "DROP"}}
+	c, err := Create(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := Update(Spec{"app_user", "old_db", []string{"SELECT"}}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Reset(s, Held{}, MySQL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var grants int
+	for _, st := range slices.Concat(c, u, r) {
+		isGrant := strings.HasPrefix(st.SQL, "GRANT ") || strings.HasPrefix(st.SQL, "REVOKE ") && strings.Contains(st.SQL, " ON ")
+		switch {
+		case isGrant:
+			grants++
+			if !strings.Contains(st.SQL, " ON `app\\_db`.* ") && !strings.Contains(st.SQL, " ON `old\\_db`.* ") {
+				t.Errorf("%s: database not escaped as a pattern", st.SQL)
+			}
+		case strings.Contains(st.SQL, `\_`):
+			t.Errorf("%s: only GRANT/REVOKE take the escaped pattern", st.SQL)
+		}
+	}
+	if grants != 4 { // Create's grant, Update's grant and revoke, Reset's grant
+		t.Errorf("checked %d GRANT/REVOKE statements, want 4", grants)
 	}
 }
 

@@ -27,17 +27,30 @@ var templates = sync.OnceValues(func() (*template.Template, error) {
 	return t, nil
 })
 
-// accountHost is the host part of the account: IAM authentication decides
-// who may log in, so the account is not tied to a client address.
-const accountHost = "%"
+// AccountHost is the host part of every account rdsiam manages: IAM
+// authentication decides who may log in, so the account is not tied to a
+// client address.
+const AccountHost = "%"
+
+// QuoteAccount returns the managed account for user, quoted for SQL:
+// `user`@'%'.
+func QuoteAccount(user string) string {
+	return sqlident.QuoteIdentifier(user) + "@" + sqlident.QuoteString(AccountHost)
+}
 
 // sqlValues is the only data templates see. Every field is already validated
 // and quoted, so it can be spliced into SQL as is; it is built only by
 // valuesFor, from a Spec that passed Normalize.
 type sqlValues struct {
-	Account    string // `user`@'%'
-	Database   string // `database`
-	Privileges string // canonical privilege names joined by ", ", e.g. "INSERT, SELECT"
+	Account  string // `user`@'%'
+	Database string // `database`
+	// DatabasePattern is Database as a database-level GRANT/REVOKE must
+	// name it: `app\_db`, see sqlident.QuoteDatabasePattern.
+	DatabasePattern string
+	Privileges      string // canonical privilege names joined by ", ", e.g. "INSERT, SELECT"
+	Role            string // a quoted role, for revoke_role.sql
+	Registry        string // `rdsiam`, the ownership registry schema
+	MariaDB         bool   // the server speaks MariaDB's dialect where it differs
 }
 
 // valuesFor quotes the fields of n, which must come from Spec.Normalize. The
@@ -46,9 +59,11 @@ type sqlValues struct {
 // sqlident.NormalizePrivileges, which are fixed keywords and need no quoting.
 func valuesFor(n Spec, privileges []string) sqlValues {
 	return sqlValues{
-		Account:    sqlident.QuoteIdentifier(n.User) + "@" + sqlident.QuoteString(accountHost),
-		Database:   sqlident.QuoteIdentifier(n.Database),
-		Privileges: strings.Join(privileges, ", "),
+		Account:         QuoteAccount(n.User),
+		Database:        sqlident.QuoteIdentifier(n.Database),
+		DatabasePattern: sqlident.QuoteDatabasePattern(n.Database),
+		Privileges:      strings.Join(privileges, ", "),
+		Registry:        sqlident.QuoteIdentifier(sqlident.RegistrySchema),
 	}
 }
 

@@ -28,6 +28,9 @@ type Statement struct {
 	// TolerateErrors lists MySQL error numbers that mean the statement's
 	// goal is already met; the executor treats them as success.
 	TolerateErrors []uint16
+	// Args are the values of the statement's ? placeholders (registry and
+	// look-up statements only); names, never secrets.
+	Args []any
 }
 
 // Tolerates reports whether MySQL error number code is in s.TolerateErrors.

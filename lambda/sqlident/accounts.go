@@ -60,9 +60,15 @@ var systemSchemas = []string{
 	"innodb",
 	"mysql",
 	"performance_schema",
+	RegistrySchema,
 	"sys",
 	"tmp",
 }
+
+// RegistrySchema is the schema in which the user custom resource records
+// which accounts it created or adopted, and for which stack resource (see
+// package dbuser). No application user is ever granted anything on it.
+const RegistrySchema = "rdsiam"
 
 // SystemSchemas returns the database names ValidateDatabaseName refuses, in
 // lower case and sorted. The result is a new slice the caller may modify.

@@ -32,3 +32,23 @@ var stringEscaper = strings.NewReplacer(
 func QuoteString(s string) string {
 	return "'" + stringEscaper.Replace(s) + "'"
 }
+
+// grantPatternEscaper escapes the two characters that are wildcards in the
+// database part of a database-level GRANT or REVOKE.
+var grantPatternEscaper = strings.NewReplacer(`\`, `\\`, `_`, `\_`, `%`, `\%`)
+
+// QuoteDatabasePattern returns database as it must appear in a
+// database-level GRANT or REVOKE (`ON <here>.*`): quoted like
+// [QuoteIdentifier], with `_` and `%` escaped as `\_` and `\%`.
+//
+// Why: in MySQL (and so Aurora MySQL) and MariaDB the database name of
+// `GRANT ... ON db.*` is a LIKE pattern, so a grant on `app_db`.* also covers
+// `app1db` and `appXdb`, and with CREATE or DROP the user could create or drop
+// every matching schema. Escaped, the pattern matches exactly one database.
+// With MySQL's partial_revokes on, `_` and `%` in grants are literal anyway,
+// and an escaped one still means itself, so the escaped form is right in
+// both modes. Use QuoteIdentifier, not this, for CREATE DATABASE, USE and
+// table names: there a backslash would be part of the name.
+func QuoteDatabasePattern(database string) string {
+	return QuoteIdentifier(grantPatternEscaper.Replace(database))
+}
