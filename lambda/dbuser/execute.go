@@ -23,7 +23,7 @@ import (
 func runStatements(ctx context.Context, conn *sql.Conn, user string, stmts []bootstrapsql.Statement, log *slog.Logger) error {
 	for i, st := range stmts {
 		log.Debug("executing statement", "step", i+1, "of", len(stmts), "purpose", st.Purpose, "sql", st.SQL)
-		_, err := conn.ExecContext(ctx, st.SQL)
+		_, err := conn.ExecContext(ctx, st.SQL, st.Args...)
 		if err == nil {
 			log.Info("statement done", "step", i+1, "of", len(stmts), "purpose", st.Purpose)
 			continue

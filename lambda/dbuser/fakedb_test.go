@@ -22,6 +22,21 @@ type fakeDB struct {
 	connects    int
 	execs       []string
 	execConn    []int // which connection ran each statement
+
+	// A small model of the server, enough for the handler's read-backs:
+	// accounts at '%' (CREATE/DROP USER), their grants per level
+	// (GRANT/REVOKE), extra SHOW GRANTS lines a test adds (roles, drift),
+	// other-host accounts and the registry (claim/release with arguments).
+	accounts   map[string]bool
+	grants     map[string]map[string][]string // user -> level -> privileges
+	extraLines map[string][]string
+	otherHosts map[string][]string
+	registry   map[string]fakeRecord
+}
+
+type fakeRecord struct {
+	owner   string
+	adopted bool
 }
 
 // open is a Handler.Open that records cfg and serves connections from f.
@@ -46,7 +61,22 @@ func (f *fakeDB) Connect(context.Context) (driver.Conn, error) {
 
 func (f *fakeDB) Driver() driver.Driver { return fakeDriver{} }
 
+// statements returns the statements executed, without the registry's
+// bookkeeping (see registryStatements).
 func (f *fakeDB) statements() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, q := range f.execs {
+		if !strings.Contains(q, "`rdsiam`") {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// all returns every statement executed, registry bookkeeping included.
+func (f *fakeDB) all() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.execs...)
@@ -62,9 +92,6 @@ type fakeConn struct {
 }
 
 func (c *fakeConn) ExecContext(_ context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if len(args) > 0 {
-		return nil, errors.New("fake: statements must not take arguments")
-	}
 	c.db.mu.Lock()
 	defer c.db.mu.Unlock()
 	c.db.execs = append(c.db.execs, query)
@@ -74,7 +101,14 @@ func (c *fakeConn) ExecContext(_ context.Context, query string, args []driver.Na
 			return nil, err
 		}
 	}
+	c.db.apply(query, args)
 	return driver.RowsAffected(0), nil
+}
+
+func (c *fakeConn) QueryContext(_ context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	c.db.mu.Lock()
+	defer c.db.mu.Unlock()
+	return c.db.answer(query, args)
 }
 
 func (c *fakeConn) Prepare(string) (driver.Stmt, error) {

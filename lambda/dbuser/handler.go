@@ -110,7 +110,7 @@ func (h *Handler) create(ctx context.Context, ev Event, log *slog.Logger) (Respo
 		return Response{}, err
 	}
 	log.Info("creating user", "spec", p.Spec.String(), "endpoint", p.Endpoint)
-	if err := h.apply(ctx, p, stmts, log); err != nil {
+	if err := h.apply(ctx, ev, p, plans{existing: stmts, missing: stmts}, claimNew, log); err != nil {
 		return Response{}, err
 	}
 	return success(p), nil
@@ -126,15 +126,27 @@ func (h *Handler) update(ctx context.Context, ev Event, log *slog.Logger) (Respo
 	if err != nil {
 		return Response{}, err
 	}
+	fresh, err := bootstrapsql.Create(p.Spec)
+	if err != nil {
+		return Response{}, err
+	}
+	// The same account on the same cluster: this resource created it, even
+	// if before the registry existed. A new name or cluster is a new account
+	// and gets Create's ownership check.
+	mode := claimNew
+	if old.User == p.Spec.User {
+		mode = claimLegacy
+	}
 	log.Info("updating user", "old", old.String(), "new", p.Spec.String(), "endpoint", p.Endpoint)
-	if err := h.apply(ctx, p, stmts, log); err != nil {
+	if err := h.apply(ctx, ev, p, plans{existing: stmts, missing: fresh}, mode, log); err != nil {
 		return Response{}, err
 	}
 	return success(p), nil
 }
 
-// apply reads the master secret and runs stmts for Create and Update.
-func (h *Handler) apply(ctx context.Context, p Properties, stmts []bootstrapsql.Statement, log *slog.Logger) error {
+// apply reads the master secret and converges the account for Create and
+// Update.
+func (h *Handler) apply(ctx context.Context, ev Event, p Properties, pl plans, mode claimMode, log *slog.Logger) error {
 	secrets, err := h.secrets()
 	if err != nil {
 		return err
@@ -147,28 +159,30 @@ func (h *Handler) apply(ctx context.Context, p Properties, stmts []bootstrapsql.
 		return &PropertyError{Property: PropUserName, Err: fmt.Errorf(
 			"user name %q is the cluster's master user (from the master secret); choose another name", p.Spec.User)}
 	}
-	return h.connectAndRun(ctx, p, secret, p.Spec.User, stmts, false, log)
+	return h.withConn(ctx, p, secret, false, log, func(conn *sql.Conn) error {
+		return h.converge(ctx, conn, p, ownerOf(ev), pl, mode, log)
+	})
 }
 
 func (h *Handler) delete(ctx context.Context, ev Event, log *slog.Logger) (Response, error) {
 	done := Response{PhysicalResourceID: ev.PhysicalResourceID}
-	user, ours := userFromPhysicalID(ev.PhysicalResourceID)
-	if !ours {
-		log.Info("physical resource id was not made by this handler (the Create failed); nothing to delete")
-		return done, nil
-	}
 	p, err := ParseProperties(ev.ResourceProperties)
 	if err != nil {
 		log.Warn("properties do not validate, so no user can have been created from them; nothing to delete", "error", err.Error())
 		return done, nil
 	}
-	if user != p.Spec.User {
+	user, ours := userFromPhysicalID(ev.PhysicalResourceID)
+	if !ours {
+		// The Create failed. It drops the account it made before failing;
+		// if that failed too, the registry still names this resource.
+		log.Info("physical resource id was not made by this handler (the Create failed); dropping only an account the registry records for this resource")
+		user = p.Spec.User
+	} else if user != p.Spec.User {
 		// The physical id records what this resource created; trust it.
 		log.Warn("physical resource id names a different user than UserName; dropping the one in the id",
 			"idUser", user, "propertyUser", p.Spec.User)
 	}
-	stmts, err := bootstrapsql.Delete(bootstrapsql.Spec{User: user})
-	if err != nil {
+	if _, err := bootstrapsql.Delete(bootstrapsql.Spec{User: user}); err != nil {
 		log.Warn("user name in the physical resource id is not valid, so this handler cannot have created it; nothing to delete", "error", err.Error())
 		return done, nil
 	}
@@ -192,7 +206,9 @@ func (h *Handler) delete(ctx context.Context, ev Event, log *slog.Logger) (Respo
 		log.Warn("refusing to drop the cluster's master user", "user", user)
 		return done, nil
 	}
-	err = h.connectAndRun(ctx, p, secret, user, stmts, true, log)
+	err = h.withConn(ctx, p, secret, true, log, func(conn *sql.Conn) error {
+		return h.dropIfOwned(ctx, conn, user, ownerOf(ev), p, ours, log)
+	})
 	var unreachable *UnreachableError
 	switch {
 	case err == nil:
@@ -207,11 +223,11 @@ func (h *Handler) delete(ctx context.Context, ev Event, log *slog.Logger) (Respo
 	return Response{}, err
 }
 
-// connectAndRun connects as the master user, waiting as long as waitBudget
-// allows, and runs stmts on one connection. When deleting, the wait is
-// shorter and an unresolvable host ends it at once.
-func (h *Handler) connectAndRun(ctx context.Context, p Properties, secret MasterSecret, user string,
-	stmts []bootstrapsql.Statement, deleting bool, log *slog.Logger) error {
+// withConn connects as the master user, waiting as long as waitBudget
+// allows, and calls run with the one connection everything runs on. When
+// deleting, the wait is shorter and an unresolvable host ends it at once.
+func (h *Handler) withConn(ctx context.Context, p Properties, secret MasterSecret, deleting bool,
+	log *slog.Logger, run func(*sql.Conn) error) error {
 	cfg, err := mysqlConfig(p, secret, h.RootCAs, log)
 	if err != nil {
 		return err
@@ -245,7 +261,7 @@ func (h *Handler) connectAndRun(ctx context.Context, p Properties, secret Master
 		return err
 	}
 	defer conn.Close()
-	return runStatements(ctx, conn, user, stmts, log)
+	return run(conn)
 }
 
 // waitBudget is how long to wait for the database: the WaitSeconds

@@ -14,20 +14,23 @@ import (
 
 	bootstrapsql "rdsiam/bootstrap-sql"
 	"rdsiam/lambda/sqlident"
+	"rdsiam/lambda/userprops"
 )
 
 // Property names in ResourceProperties. CloudFormation property names are
 // case-sensitive, and so is this handler.
+// The names themselves live in package userprops, shared with the construct.
 const (
-	PropSecretArn             = "SecretArn"
-	PropEndpoint              = "Endpoint"
-	PropPort                  = "Port"
-	PropUserName              = "UserName"
-	PropDatabaseName          = "DatabaseName"
-	PropPrivileges            = "Privileges"
-	PropRetainOnDelete        = "RetainOnDelete"
-	PropConnectTimeoutSeconds = "ConnectTimeoutSeconds"
-	PropWaitSeconds           = "WaitSeconds"
+	PropSecretArn             = userprops.SecretArn
+	PropEndpoint              = userprops.Endpoint
+	PropPort                  = userprops.Port
+	PropUserName              = userprops.UserName
+	PropDatabaseName          = userprops.DatabaseName
+	PropPrivileges            = userprops.Privileges
+	PropRetainOnDelete        = userprops.RetainOnDelete
+	PropConnectTimeoutSeconds = userprops.ConnectTimeoutSeconds
+	PropWaitSeconds           = userprops.WaitSeconds
+	PropExistingUser          = userprops.ExistingUser
 	// propServiceToken is added by CloudFormation to every custom resource.
 	propServiceToken = "ServiceToken"
 )
@@ -35,7 +38,7 @@ const (
 // knownProperties are all properties the handler accepts, sorted for
 // error messages.
 var knownProperties = []string{
-	PropConnectTimeoutSeconds, PropDatabaseName, PropEndpoint, PropPort, PropPrivileges,
+	PropConnectTimeoutSeconds, PropDatabaseName, PropEndpoint, PropExistingUser, PropPort, PropPrivileges,
 	PropRetainOnDelete, PropSecretArn, propServiceToken, PropUserName, PropWaitSeconds,
 }
 
@@ -55,6 +58,9 @@ type Properties struct {
 	// Privileges, already normalized by bootstrapsql.Spec.Normalize.
 	Spec           bootstrapsql.Spec
 	RetainOnDelete bool          // keep the user when the resource is deleted
+	// ExistingUser is what to do with an account this resource did not
+	// create: one of userprops.ExistingUserValues, default refuse.
+	ExistingUser string
 	ConnectTimeout time.Duration // per connection attempt; 0 means the default
 	Wait           time.Duration // wait for the database; 0 means Handler.WaitFor
 }
@@ -83,7 +89,8 @@ func propErr(prop, format string, args ...any) error {
 // Required: SecretArn (a Secrets Manager secret ARN), Endpoint (host name or
 // IP address, without port), UserName, DatabaseName, Privileges (a list of
 // strings). Optional: Port (default 3306), RetainOnDelete ("true"/"false",
-// default false), ConnectTimeoutSeconds (1-120), WaitSeconds (1-900).
+// default false), ConnectTimeoutSeconds (1-120), WaitSeconds (1-900),
+// ExistingUser (refuse, adopt, adopt-and-drop; default refuse).
 // CloudFormation delivers every scalar as a string; numbers and booleans are
 // accepted too. ServiceToken is ignored; any other property is an error.
 //
@@ -130,6 +137,8 @@ func ParseProperties(props map[string]any) (Properties, error) {
 	add(err)
 	p.Wait = time.Duration(waitSecs) * time.Second
 	p.RetainOnDelete, err = optionalBool(props, PropRetainOnDelete)
+	add(err)
+	p.ExistingUser, err = optionalEnum(props, PropExistingUser, userprops.ExistingUserValues())
 	add(err)
 
 	user, err := requiredString(props, PropUserName)
@@ -274,6 +283,19 @@ func optionalBool(props map[string]any, name string) (bool, error) {
 		}
 	}
 	return false, propErr(name, `%s is not a boolean (allowed: "true", "false")`, describe(v))
+}
+
+// optionalEnum accepts one of allowed (exactly, as CloudFormation property
+// values are case-sensitive); absent means allowed[0].
+func optionalEnum(props map[string]any, name string, allowed []string) (string, error) {
+	v, ok := props[name]
+	if !ok {
+		return allowed[0], nil
+	}
+	if s, isString := v.(string); isString && slices.Contains(allowed, s) {
+		return s, nil
+	}
+	return "", propErr(name, "%s is not allowed (allowed: %s)", describe(v), strings.Join(allowed, ", "))
 }
 
 // stringList accepts a JSON list of strings.
