@@ -57,10 +57,10 @@ type Properties struct {
 	// Spec is the user to manage, built from UserName, DatabaseName and
 	// Privileges, already normalized by bootstrapsql.Spec.Normalize.
 	Spec           bootstrapsql.Spec
-	RetainOnDelete bool          // keep the user when the resource is deleted
+	RetainOnDelete bool // keep the user when the resource is deleted
 	// ExistingUser is what to do with an account this resource did not
 	// create: one of userprops.ExistingUserValues, default refuse.
-	ExistingUser string
+	ExistingUser   string
 	ConnectTimeout time.Duration // per connection attempt; 0 means the default
 	Wait           time.Duration // wait for the database; 0 means Handler.WaitFor
 }
