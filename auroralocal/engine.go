@@ -36,8 +36,37 @@ func setupProcessGlobals() {
 		if sql.SystemVariables != nil {
 			// Failure only leaves GMS's default version; not fatal.
 			_ = sql.SystemVariables.AssignValues(map[string]any{"version": engineVersion})
+			// GMS compares database names without regard to case: say so,
+			// as a server with lower_case_table_names=1 does.
+			_ = sql.SystemVariables.AssignValues(map[string]any{"lower_case_table_names": int64(1)})
 		}
+		reportRequireSSL()
 	})
+}
+
+// reportRequireSSL makes mysql.user's ssl_type column say 'ANY' for an
+// account with REQUIRE SSL, as MySQL does. GMS keeps no TLS requirement and
+// fills the column with its default (''); the stand-in keeps the flag in the
+// account's attributes (requireSSL), and this wraps GMS's row conversion,
+// process-wide, to show it. Only reads of mysql.user see the column; the
+// flag itself is enforced at login.
+func reportRequireSSL() {
+	tbl, ok, err := mysql_db.CreateEmptyMySQLDb().GetTableInsensitive(nil, "user")
+	if err != nil || !ok {
+		return
+	}
+	col := tbl.Schema().IndexOfColName("ssl_type")
+	if col < 0 {
+		return
+	}
+	toRow := mysql_db.UserOps.ToRow
+	mysql_db.UserOps.ToRow = func(ctx *sql.Context, u *mysql_db.User) (sql.Row, error) {
+		row, err := toRow(ctx, u)
+		if err == nil && requireSSL(u) && col < len(row) {
+			row[col] = uint16(2) // the enum ('', 'ANY', 'X509', 'SPECIFIED') is 1-based: 2 is 'ANY'
+		}
+		return row, err
+	}
 }
 
 // iamPluginStub registers AWSAuthenticationPlugin with GMS so that

@@ -78,6 +78,10 @@ func (h *connHandler) ComQuery(ctx context.Context, c *mysql.Conn, query string,
 	if handled, _, err := h.intercept(ctx, c, query, callback, false); handled {
 		return err
 	}
+	if query, err = rewriteGrantPattern(query); err != nil {
+		return err
+	}
+	callback = escapeShowGrants(query, callback)
 	run := func() (string, error) { return "", h.next.ComQuery(ctx, c, query, callback) }
 	_, err = h.createUserRequire(ctx, query, run)
 	return translatePrivilegeError(err)
@@ -90,6 +94,10 @@ func (h *connHandler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query st
 	if handled, rest, err := h.intercept(ctx, c, query, callback, true); handled {
 		return rest, err
 	}
+	if query, err = rewriteGrantPattern(query); err != nil {
+		return "", err
+	}
+	callback = escapeShowGrants(query, callback)
 	run := func() (string, error) { return h.next.ComMultiQuery(ctx, c, query, callback) }
 	rest, err = h.createUserRequire(ctx, query, run)
 	return rest, translatePrivilegeError(err)

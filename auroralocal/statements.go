@@ -30,7 +30,31 @@ func (h *connHandler) intercept(ctx context.Context, c *mysql.Conn, query string
 	if handled, rest, err := h.alterUserRequire(c, query, callback, multi); handled {
 		return true, rest, err
 	}
+	if handled, rest, err := h.setDefaultRoleNone(c, query, callback, multi); handled {
+		return true, rest, err
+	}
 	return h.revokeAll(ctx, c, query, callback, multi)
+}
+
+// setDefaultRoleNone accepts SET DEFAULT ROLE NONE TO|FOR account: GMS
+// cannot parse it and keeps no default roles, so there is nothing to clear;
+// the caller still needs CREATE USER, as in MySQL.
+func (h *connHandler) setDefaultRoleNone(c *mysql.Conn, query string, callback mysql.ResultSpoolFn, multi bool) (handled bool, rest string, err error) {
+	if !startsWithKeywords(query, "SET", "DEFAULT", "ROLE") {
+		return false, "", nil
+	}
+	stmt, rest, _ := strings.Cut(query, ";")
+	if err := errIfMultiple(rest, multi); err != nil {
+		return true, "", err
+	}
+	if !startsWithKeywords(stmt, "SET", "DEFAULT", "ROLE", "NONE") {
+		return true, "", mysql.NewSQLError(ErrNumNotSupportedYet, mysql.SSUnknownSQLState,
+			"auroralocal emulates only SET DEFAULT ROLE NONE (GMS keeps no default roles)")
+	}
+	if err := h.requireCreateUser(c); err != nil {
+		return true, "", err
+	}
+	return true, rest, callback(&sqltypes.Result{}, false)
 }
 
 // errIfMultiple refuses a second statement when the client did not enable

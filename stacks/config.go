@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
 	"rdsiam/lambda/sqlident"
+	"rdsiam/lambda/userprops"
 )
 
 // Config is everything a deployment of rdsiam can vary. It is read from CDK
@@ -65,6 +66,12 @@ type Config struct {
 	// RetainUser keeps the database user when the stack or the construct is
 	// deleted (default false: the user is dropped).
 	RetainUser bool
+	// ExistingUser is what the user custom resource does when the account
+	// already exists and this stack did not create it: "refuse" (default:
+	// the deployment fails naming the account), "adopt" (take it over and
+	// keep it when the stack is deleted) or "adopt-and-drop". Context key
+	// "existingUser"; see userprops.ExistingUserValues.
+	ExistingUser string
 	// FunctionMemoryMB is the query function's memory, 128-10240 (default 256).
 	FunctionMemoryMB int
 	// FunctionTimeoutSeconds is the query function's timeout, 1-900 (default 15).
@@ -119,6 +126,7 @@ func DefaultConfig() Config {
 		DeletionProtection:         true,
 		BackupRetentionDays:        7,
 		RemovalPolicy:              "snapshot",
+		ExistingUser:               userprops.ExistingUserRefuse,
 		FunctionMemoryMB:           256,
 		FunctionTimeoutSeconds:     15,
 		MaxConnections:             2,
@@ -181,7 +189,7 @@ var ContextKeys = []string{
 	"stackName", "databaseName", "userName", "grants", "engine", "engineVersion",
 	"writer", "instanceClass", "minCapacity", "maxCapacity", "vpcId", "subnetIds",
 	"availabilityZones", "secretsManagerEndpoint", "deletionProtection",
-	"backupRetentionDays", "removalPolicy", "retainUser", "functionMemoryMb",
+	"backupRetentionDays", "removalPolicy", "retainUser", "existingUser", "functionMemoryMb",
 	"functionTimeoutSeconds", "functionReservedConcurrency", "maxConnections",
 	"maxNewConnectionsPerSecond", "accessDeniedRetrySeconds", "readTimeoutSeconds", "nag",
 }
@@ -211,6 +219,7 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 	r.integer("backupRetentionDays", &c.BackupRetentionDays)
 	r.str("removalPolicy", &c.RemovalPolicy)
 	r.boolean("retainUser", &c.RetainUser)
+	r.str("existingUser", &c.ExistingUser)
 	r.integer("functionMemoryMb", &c.FunctionMemoryMB)
 	r.integer("functionTimeoutSeconds", &c.FunctionTimeoutSeconds)
 	r.integer("functionReservedConcurrency", &c.FunctionReservedConcurrency)
@@ -406,6 +415,9 @@ func (c Config) Validate() error {
 	}
 	if !slices.Contains([]string{"snapshot", "retain", "destroy"}, c.RemovalPolicy) {
 		return &ConfigError{Key: "removalPolicy", Value: c.RemovalPolicy, Allowed: `"snapshot", "retain" or "destroy"`}
+	}
+	if !slices.Contains(userprops.ExistingUserValues(), c.ExistingUser) {
+		return &ConfigError{Key: "existingUser", Value: c.ExistingUser, Allowed: strings.Join(userprops.ExistingUserValues(), ", ")}
 	}
 	if c.FunctionMemoryMB < 128 || c.FunctionMemoryMB > 10240 {
 		return &ConfigError{Key: "functionMemoryMb", Value: c.FunctionMemoryMB, Allowed: "128 to 10240 MB"}

@@ -73,6 +73,8 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		{"backupRetentionDays", "7.5"},
 		{"removalPolicy", "delete"},
 		{"retainUser", "sometimes"},
+		{"existingUser", "take-over"},
+		{"existingUser", "Adopt"},
 		{"functionMemoryMb", 64.0},
 		{"functionMemoryMb", "lots"},
 		{"functionTimeoutSeconds", 901.0},

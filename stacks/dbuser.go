@@ -2,7 +2,9 @@ package stacks
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -12,6 +14,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"rdsiam/lambda/sqlident"
+	"rdsiam/lambda/userprops"
 )
 
 // UserProviderProps configures UserProvider.
@@ -31,6 +34,9 @@ type UserProvider struct {
 	Cluster  *Cluster
 	Handler  *goFunction
 	Provider customresources.Provider
+	// users maps each user name (lower case) on this cluster to the path of
+	// the DatabaseUser that manages it.
+	users map[string]string
 }
 
 // userProviderTimeout bounds one event. The handler waits at most three
@@ -41,7 +47,7 @@ const userProviderTimeoutMinutes = 5
 // NewUserProvider creates the handler function and the provider.
 func NewUserProvider(scope constructs.Construct, id string, props UserProviderProps) *UserProvider {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	p := &UserProvider{Construct: c, Cluster: props.Cluster}
+	p := &UserProvider{Construct: c, Cluster: props.Cluster, users: map[string]string{}}
 	p.Handler = newGoFunction(c, "Handler", goFunctionProps{
 		Binary:      props.Binary,
 		Description: "rdsiam database-user bootstrap",
@@ -88,6 +94,12 @@ type DatabaseUserProps struct {
 	// RetainOnDelete keeps the user in the database when this resource is
 	// deleted. Default false: the user is dropped.
 	RetainOnDelete bool
+	// ExistingUser is what to do when the account already exists and this
+	// resource did not create it: userprops.ExistingUserRefuse,
+	// ExistingUserAdopt (take it over, keep it on delete) or
+	// ExistingUserAdoptAndDrop. Default "" = refuse: the deployment fails
+	// naming the account, and nothing in it changes.
+	ExistingUser string
 }
 
 // DatabaseUser is a passwordless database user: it logs in only with an IAM
@@ -120,20 +132,39 @@ func NewDatabaseUser(scope constructs.Construct, id string, props DatabaseUserPr
 	if err != nil {
 		return nil, fmt.Errorf("database user %s: %w", id, err)
 	}
+	existing := props.ExistingUser
+	if existing == "" {
+		existing = userprops.ExistingUserRefuse
+	}
+	if !slices.Contains(userprops.ExistingUserValues(), existing) {
+		return nil, fmt.Errorf("database user %s: ExistingUser %q is not allowed (allowed: %s)",
+			id, props.ExistingUser, strings.Join(userprops.ExistingUserValues(), ", "))
+	}
+	// Two resources managing one account would revoke each other's grants,
+	// and deleting either would drop the account under the other. MySQL
+	// user names are case-sensitive; look-alikes are refused all the same.
+	key := strings.ToLower(props.UserName)
+	if other, taken := props.Provider.users[key]; taken {
+		return nil, fmt.Errorf("database user %s: user name %q on this cluster is already managed by %s; "+
+			"give each DatabaseUser its own user name, and call GrantConnect on the one user for every function that shares it",
+			id, props.UserName, other)
+	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
+	props.Provider.users[key] = *c.Node().Path()
 	cluster := props.Provider.Cluster
 	u := &DatabaseUser{Construct: c, UserName: props.UserName, DatabaseName: props.DatabaseName, Grants: grants, cluster: cluster}
 	u.Resource = awscdk.NewCustomResource(c, jsii.String("Resource"), &awscdk.CustomResourceProps{
 		ServiceToken: props.Provider.Provider.ServiceToken(),
 		ResourceType: jsii.String("Custom::DatabaseUser"),
 		Properties: &map[string]any{
-			"SecretArn":      cluster.DB.Secret().SecretArn(),
-			"Endpoint":       cluster.DB.ClusterEndpoint().Hostname(),
-			"Port":           strconv.Itoa(DatabasePort),
-			"UserName":       props.UserName,
-			"DatabaseName":   props.DatabaseName,
-			"Privileges":     grants,
-			"RetainOnDelete": strconv.FormatBool(props.RetainOnDelete),
+			userprops.SecretArn:      cluster.DB.Secret().SecretArn(),
+			userprops.Endpoint:       cluster.DB.ClusterEndpoint().Hostname(),
+			userprops.Port:           strconv.Itoa(DatabasePort),
+			userprops.UserName:       props.UserName,
+			userprops.DatabaseName:   props.DatabaseName,
+			userprops.Privileges:     grants,
+			userprops.RetainOnDelete: strconv.FormatBool(props.RetainOnDelete),
+			userprops.ExistingUser:   existing,
 		},
 	})
 	// The endpoint attribute exists before the writer instance does; wait

@@ -82,6 +82,7 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 		DatabaseName:   cfg.DatabaseName,
 		Grants:         cfg.Grants,
 		RetainOnDelete: cfg.RetainUser,
+		ExistingUser:   cfg.ExistingUser,
 	})
 	if err != nil {
 		return nil, err

@@ -418,34 +418,3 @@ func openDirect(t *testing.T, l *fromstack.Local, user, password string, useTLS 
 func masterDB(t *testing.T, l *fromstack.Local) *sql.DB {
 	return openDirect(t, l, l.Server.MasterUser(), l.Server.MasterPassword(), true)
 }
-
-// TestE2EExistingPasswordUserIsSwitched: CREATE USER IF NOT EXISTS alone
-// would keep an old password user; the bootstrap switches it to IAM, makes
-// it require TLS and resets its grants to exactly the configured ones.
-func TestE2EExistingPasswordUserIsSwitched(t *testing.T) {
-	l := deployLocal(t)
-	db := masterDB(t, l)
-	for _, stmt := range []string{
-		"CREATE DATABASE IF NOT EXISTS appdb",
-		"CREATE DATABASE IF NOT EXISTS otherdb",
-		"CREATE USER 'app_user'@'%' IDENTIFIED BY 'an-old-password-1'",
-		"GRANT SELECT, DELETE ON appdb.* TO 'app_user'@'%'",
-		"GRANT SELECT ON otherdb.* TO 'app_user'@'%'",
-	} {
-		if _, err := db.Exec(stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-	props, err := l.UserProperties(l.Stack.UserIDs[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	deliverTwice(t, l.BootstrapHandler(nil), l.UserEvent("Create", l.Stack.UserIDs[0], "", props, nil))
-	wantUsers(t, l.Server, map[string][]string{"app_user": grantLines("appdb", "INSERT", "SELECT")})
-	mustWhoami(t, l, l.QueryKeys, "app_user")
-
-	// The old password no longer logs in.
-	if err := openDirect(t, l, "app_user", "an-old-password-1", true).Ping(); err == nil {
-		t.Errorf("the old password still logs in")
-	}
-}

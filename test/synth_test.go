@@ -239,8 +239,8 @@ func hasOpenIngress(tp *template) bool {
 
 func TestDatabaseUserCustomResource(t *testing.T) {
 	for _, tc := range []struct {
-		variant, retain string
-	}{{"default", "false"}, {"existing-vpc", "true"}} {
+		variant, retain, existing string
+	}{{"default", "false", "refuse"}, {"existing-vpc", "true", "adopt"}} {
 		tp := tmpl(t, tc.variant)
 		clusterID, _ := tp.only(t, "AWS::RDS::DBCluster")
 		_, cr := tp.only(t, "Custom::DatabaseUser")
@@ -250,6 +250,7 @@ func TestDatabaseUserCustomResource(t *testing.T) {
 			"DatabaseName":   "appdb",
 			"Privileges":     []any{"INSERT", "SELECT"},
 			"RetainOnDelete": tc.retain,
+			"ExistingUser":   tc.existing,
 			"Port":           "3306",
 			"SecretArn":      getAtt(clusterID, "MasterUserSecret.SecretArn"),
 			"Endpoint":       getAtt(clusterID, "Endpoint.Address"),
@@ -355,5 +356,16 @@ func TestSynthIsDeterministic(t *testing.T) {
 	// Asset hashes come from the binaries, which are built reproducibly.
 	if !strings.Contains(string(a), ".zip") {
 		t.Errorf("no Lambda asset in the template")
+	}
+}
+
+// Two DatabaseUsers for one account on one cluster would revoke each other's
+// grants and drop the account under each other: refused at synth, naming
+// both construct paths.
+func TestDuplicateUserNameRefused(t *testing.T) {
+	err := duplicateUserErr
+	if err == nil || !strings.Contains(err.Error(), "SecondUser") || !strings.Contains(err.Error(), "RdsIam/AppUser") ||
+		!strings.Contains(err.Error(), `"APP_USER"`) {
+		t.Fatalf("second user with the same name: %v; want an error naming both construct paths", err)
 	}
 }

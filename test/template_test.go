@@ -60,6 +60,7 @@ var variants = map[string]func(*stacks.Config){
 		c.DeletionProtection = false
 		c.RemovalPolicy = "destroy"
 		c.RetainUser = true
+		c.ExistingUser = "adopt"
 	},
 }
 
@@ -126,7 +127,26 @@ func synthesizeAll() error {
 		}
 		synthesized[name] = t
 	}
+	duplicateUserErr = addDuplicateUser(bins)
 	return nil
+}
+
+// duplicateUserErr is what adding a second DatabaseUser with the default
+// user name to the default stack returned (checked by
+// TestDuplicateUserNameRefused); jsii runs only inside synthesizeAll.
+var duplicateUserErr error
+
+func addDuplicateUser(bins map[string]stacks.GoBinary) error {
+	cfg := stacks.DefaultConfig()
+	app := awscdk.NewApp(nil)
+	s, err := stacks.NewRdsIamStack(app, cfg.StackName, stacks.RdsIamStackProps{Config: cfg, Binaries: bins})
+	if err != nil {
+		return err
+	}
+	_, err = stacks.NewDatabaseUser(s.Stack, "SecondUser", stacks.DatabaseUserProps{
+		Provider: s.Users, UserName: strings.ToUpper(cfg.UserName), DatabaseName: "otherdb", Grants: []string{"SELECT"},
+	})
+	return err
 }
 
 // tmpl returns a synthesized variant or fails the test.

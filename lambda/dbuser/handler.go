@@ -61,16 +61,22 @@ type Handler struct {
 // CloudFormation shows as the failure reason.
 //
 // Create and Update validate the properties, read the master secret, wait
-// for the database and run the bootstrapsql plan; Update plans from
-// OldResourceProperties to ResourceProperties. The physical id is
+// for the database and converge the account (see converge): an account
+// this resource did not create is refused unless ExistingUser says adopt,
+// the bootstrapsql plan runs, and the grants are read back, repaired once
+// if they hold more than the spec, and otherwise reported. A Create (or a
+// rename) that fails after creating its account drops it again. Update
+// plans from OldResourceProperties to ResourceProperties. The physical id is
 // PhysicalID(UserName).
 //
-// Delete drops the user unless RetainOnDelete is true. It succeeds without
-// running SQL, logging a warning, when the physical id was not made by this
-// handler (the Create failed), the properties or the user name do not
-// validate (so no user was created from them), the user is the master user,
-// the master secret no longer exists, or the endpoint does not resolve or
-// answer within DeleteWaitFor.
+// Delete drops the account only if this resource created it (or adopted it
+// with ExistingUser adopt-and-drop), per the registry, and not when
+// RetainOnDelete is true. It succeeds without dropping, logging why, when
+// the properties or the user name do not validate (so no user was created
+// from them), the user is the master user, the master secret no longer
+// exists, or the endpoint does not resolve or answer within DeleteWaitFor.
+// For a failed Create (a physical id this handler did not make) it drops
+// only an account the registry still records for this resource.
 func (h *Handler) Handle(ctx context.Context, ev Event) (Response, error) {
 	log := h.logger().With("request", ev)
 	if dl, ok := ctx.Deadline(); ok {
@@ -212,6 +218,12 @@ func (h *Handler) delete(ctx context.Context, ev Event, log *slog.Logger) (Respo
 	var unreachable *UnreachableError
 	switch {
 	case err == nil:
+		return done, nil
+	case !ours:
+		// Only a leftover of a failed Create could be dropped here; failing
+		// this Delete would block the stack's rollback for it.
+		log.Warn("could not check for an account the failed Create left behind; if one exists, drop it by hand",
+			"user", user, "error", err.Error())
 		return done, nil
 	case hostNotFound(err):
 		log.Warn("database endpoint does not resolve; assuming the cluster was deleted", "user", user, "error", err.Error())

@@ -272,27 +272,24 @@ func (h *Handler) dropIfOwned(ctx context.Context, conn *sql.Conn, user, owner s
 	if err != nil {
 		return err
 	}
-	drop := false
 	switch {
 	case rec.found && rec.owner != owner:
 		log.Warn("account is managed by another stack resource; keeping it", "user", user, "owner", rec.owner)
 		return nil
 	case rec.found && rec.adopted && p.ExistingUser != userprops.ExistingUserAdoptAndDrop:
+		// The record stays, so a redelivered Delete keeps the account too,
+		// and a later stack that wants it must adopt it in turn.
 		log.Info("account existed before this resource adopted it; keeping it", "user", user)
-	case rec.found:
-		drop = true
-	case legacy:
-		log.Info("account not in the registry (created before rdsiam kept one); dropping it as this resource created it", "user", user)
-		drop = true
-	default:
+		return nil
+	case !rec.found && !legacy:
 		log.Info("no account recorded for this resource; nothing to drop", "user", user)
 		return nil
+	case !rec.found:
+		log.Info("account not in the registry (created before rdsiam kept one); dropping it as this resource created it", "user", user)
 	}
-	var stmts []bootstrapsql.Statement
-	if drop {
-		if stmts, err = bootstrapsql.Delete(bootstrapsql.Spec{User: user}); err != nil {
-			return err
-		}
+	stmts, err := bootstrapsql.Delete(bootstrapsql.Spec{User: user})
+	if err != nil {
+		return err
 	}
 	if rec.found {
 		release, err := bootstrapsql.RegistryRelease(user, owner)

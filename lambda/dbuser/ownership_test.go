@@ -72,8 +72,16 @@ func TestExistingAccount(t *testing.T) {
 			if dropped := has(hn.db.statements(), "DROP USER"); dropped != tt.wantDropped {
 				t.Errorf("Delete dropped the adopted account: %v, want %v", dropped, tt.wantDropped)
 			}
-			if _, ok := hn.db.registry["app_user"]; ok {
-				t.Error("Delete left the registry record")
+			// A dropped account's record goes with it; a kept one's stays,
+			// so a redelivered Delete keeps the account too.
+			if _, kept := hn.db.registry["app_user"]; kept == tt.wantDropped {
+				t.Errorf("registry record kept: %v, want %v", kept, !tt.wantDropped)
+			}
+			if _, err := hn.h.Handle(context.Background(), ev); err != nil {
+				t.Fatal(err)
+			}
+			if !tt.wantDropped && !hn.db.accounts["app_user"] {
+				t.Error("a redelivered Delete dropped the adopted account")
 			}
 		})
 	}
