@@ -68,6 +68,17 @@
 //     GMS user's User_attributes JSON under "auroralocal_require_ssl".
 //   - GMS ignores ACCOUNT LOCK, password expiry, resource limits and roles
 //     in CREATE USER; host matching is GMS's (exact host, then '%').
+//   - Database-level grants: GMS takes the database name literally, where
+//     MySQL reads `_` and `%` as wildcards. The stand-in unescapes `\_` and
+//     `\%` (what rdsiam writes) before GMS runs a GRANT/REVOKE, re-escapes
+//     the names in SHOW GRANTS output, and refuses an unescaped wildcard with
+//     error 1235 instead of granting it literally. Database names compare
+//     without regard to case, and @@lower_case_table_names says 1.
+//   - SET DEFAULT ROLE NONE is accepted and does nothing (GMS keeps no
+//     default roles); other SET DEFAULT ROLE forms get 1235.
+//   - mysql.user's ssl_type is 'ANY' for an account with REQUIRE SSL (the
+//     stand-in wraps GMS's row conversion process-wide); other columns GMS
+//     does not model keep their defaults.
 //   - caching_sha2_password users can log in only over TLS (GMS's limit);
 //     the initial handshake offers mysql_native_password.
 //   - Token checks: the verifier allows 5 minutes of future skew on
