@@ -46,7 +46,7 @@ func setupProcessGlobals() {
 
 // reportRequireSSL makes mysql.user's ssl_type column say 'ANY' for an
 // account with REQUIRE SSL, as MySQL does. GMS keeps no TLS requirement and
-// fills the column with its default (''); the stand-in keeps the flag in the
+// fills the column with its default (”); the stand-in keeps the flag in the
 // account's attributes (requireSSL), and this wraps GMS's row conversion,
 // process-wide, to show it. Only reads of mysql.user see the column; the
 // flag itself is enforced at login.

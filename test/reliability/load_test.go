@@ -210,8 +210,11 @@ func TestLoadFleet(t *testing.T) {
 	}
 	t.Logf("%d of %d containers waited for their limiter; %d dialled their last login within 1/r of the second's request",
 		rep.containersWaiting, fleetContainers, rep.earlyDials)
-	if want := uint64(3 * fleetContainers); rep.opened != want {
-		t.Errorf("the stand-in accepted %d connections, want %d: one cold login, one reconnect and one churned login per container", rep.opened, want)
+	// Each read retry (a connection that went silent past ReadTimeout on a
+	// starved machine) logs in once more; nothing else may.
+	if want := uint64(3*fleetContainers) + rep.retries; rep.opened != want {
+		t.Errorf("the stand-in accepted %d connections, want %d: one cold login, one reconnect and one churned login per container, plus %d read retries",
+			rep.opened, want, rep.retries)
 	}
 	if rep.peak > fleetBudget {
 		t.Errorf("the stand-in saw %d new connections within one second; the fleet budget is %d", rep.peak, fleetBudget)
