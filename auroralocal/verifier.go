@@ -27,6 +27,11 @@ func NewTokenVerifier(opts Options) (*TokenVerifier, error) {
 	return newTokenVerifier(o), nil
 }
 
+// WithDefaults returns opts with Start's defaults filled in, validated as
+// Start validates them (an error names the bad option). Engines other than
+// the stand-in use it so every engine reads Options the same way.
+func (o Options) WithDefaults() (Options, error) { return o.normalize() }
+
 func newTokenVerifier(o Options) *TokenVerifier {
 	v := &TokenVerifier{region: o.Region, account: o.Account, clusterResourceID: o.ClusterResourceID,
 		principals: make(map[string]Principal, len(o.Principals))}

@@ -7,13 +7,15 @@
  * the environment variable RDSIAM_VERIFIER_SOCKET of the server process.
  * Per login, one socket connection and two exchanges:
  *
- *   1. "transport": connection id, user, client address, server address.
- *      The Go side answers whether the connection is TLS (MariaDB 10.11's
- *      plugin API does not say; the verifier reads it from the server).
+ *   1. "transport": connection id, client address, server address. The
+ *      Go side answers whether the connection is TLS (MariaDB 10.11's plugin
+ *      API does not say; the verifier reads performance_schema.threads).
  *      Only if it may continue is the client asked for its password, so a
- *      token is never requested over plain TCP.
- *   2. "token": the cleartext password (the RDS IAM token). The Go side
- *      verifies the SigV4 signature and the principal's rds-db:connect.
+ *      token is never requested over plain TCP. (The user name is not known
+ *      yet: MariaDB fills it in with the client's answer.)
+ *   2. "token": user name and the cleartext password (the RDS IAM token).
+ *      The Go side verifies the SigV4 signature and the principal's
+ *      rds-db:connect.
  *
  * Each message is a sequence of fields, each a 4-byte big-endian length and
  * the bytes; each answer is one byte, 'Y' (allow) or 'N' (refuse). Any
@@ -120,7 +122,9 @@ static int authenticate(MYSQL_PLUGIN_VIO *vio, MYSQL_SERVER_AUTH_INFO *info)
   unsigned char *pkt;
   int pkt_len, fd, ok;
 
-  info->password_used = PASSWORD_USED_NO_MENTION;
+  /* 1045 "(using password: NO)" when refused before the token, as MySQL
+     answers; NO_MENTION would make MariaDB send 1698 instead. */
+  info->password_used = PASSWORD_USED_NO;
   vio->info(vio, &vinfo);
   if (vinfo.protocol == MYSQL_VIO_TCP) {
     format_addr(vinfo.socket, 1, client, sizeof(client));
@@ -131,8 +135,7 @@ static int authenticate(MYSQL_PLUGIN_VIO *vio, MYSQL_SERVER_AUTH_INFO *info)
   fd = dial_verifier();
   if (fd < 0)
     return CR_ERROR;
-  ok = !send_str(fd, "transport") && !send_str(fd, conn_id) && !send_str(fd, info->user_name) &&
-       !send_str(fd, client) && !send_str(fd, server) && answer(fd);
+  ok = !send_str(fd, "transport") && !send_str(fd, conn_id) && !send_str(fd, client) && !send_str(fd, server) && answer(fd);
   if (!ok) {
     close(fd);
     return CR_ERROR;
@@ -146,7 +149,7 @@ static int authenticate(MYSQL_PLUGIN_VIO *vio, MYSQL_SERVER_AUTH_INFO *info)
   info->password_used = PASSWORD_USED_YES;
   if (pkt_len > 0 && pkt[pkt_len - 1] == 0)
     pkt_len--; /* NUL-terminated on the wire */
-  ok = !send_str(fd, "token") && !send_field(fd, (const char *)pkt, (size_t)pkt_len) && answer(fd);
+  ok = !send_str(fd, "token") && !send_str(fd, info->user_name) && !send_field(fd, (const char *)pkt, (size_t)pkt_len) && answer(fd);
   close(fd);
   return ok ? CR_OK : CR_ERROR;
 }
