@@ -404,7 +404,9 @@ func (s *Server) Host() string { return s.opts.Endpoint }
 func (s *Server) Port() int { return s.opts.Port }
 
 // Endpoint returns "Host():Port()", what tokens must be signed for.
-func (s *Server) Endpoint() string { return net.JoinHostPort(s.opts.Endpoint, strconv.Itoa(s.opts.Port)) }
+func (s *Server) Endpoint() string {
+	return net.JoinHostPort(s.opts.Endpoint, strconv.Itoa(s.opts.Port))
+}
 
 // Region returns the region tokens must be scoped to.
 func (s *Server) Region() string { return s.opts.Region }
