@@ -60,7 +60,10 @@ type Engine interface {
 	SetIAMAuth(enabled bool) error
 	// Users lists the accounts (not roles; not an engine's internal
 	// accounts); Grants lists one account's privileges, one line per
-	// privilege and scope ("SELECT ON appdb.*").
+	// privilege and scope ("SELECT ON appdb.*"). MariaDB answers from SQL
+	// as the master (mysql.user, SHOW GRANTS); the stand-in from its own
+	// tables, because GMS's SHOW GRANTS and mysql.user do not show the
+	// REQUIRE SSL it emulates.
 	Users() ([]auroralocal.User, error)
 	Grants(user, host string) ([]string, error)
 	// Close stops the server and discards its data.

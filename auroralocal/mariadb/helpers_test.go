@@ -88,7 +88,7 @@ func createIAMUser(t *testing.T, db *sql.DB) {
 		"GRANT SELECT ON appdb.* TO `"+iamUser+"`@'%'")
 }
 
-func token(t *testing.T, srv *Server, user string, keys aws.Credentials) string {
+func token(t testing.TB, srv *Server, user string, keys aws.Credentials) string {
 	t.Helper()
 	tok, err := iamdb.BuildToken(context.Background(), srv.Endpoint(), srv.Region(), user,
 		credentials.NewStaticCredentialsProvider(keys.AccessKeyID, keys.SecretAccessKey, ""), time.Now())
@@ -99,7 +99,7 @@ func token(t *testing.T, srv *Server, user string, keys aws.Credentials) string 
 }
 
 // open is a pool logging in as user with password, over TLS or plain TCP.
-func open(t *testing.T, srv *Server, user, password string, useTLS bool) *sql.DB {
+func open(t testing.TB, srv *Server, user, password string, useTLS bool) *sql.DB {
 	t.Helper()
 	cfg := mysql.NewConfig()
 	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = user, password, "tcp", srv.Addr()

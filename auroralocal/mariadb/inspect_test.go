@@ -1,7 +1,9 @@
 package mariadb
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -27,5 +29,28 @@ func TestParseGrant(t *testing.T) {
 	}
 	if _, err := parseGrant("REVOKE SELECT ON *.* FROM x"); err == nil {
 		t.Error("a line that is not GRANT/SET DEFAULT ROLE parsed without error")
+	}
+}
+
+func TestRequirement(t *testing.T) {
+	missing := fmt.Errorf("%w: missing mariadbd", ErrNotInstalled)
+	for _, tc := range []struct {
+		installed          error
+		ci                 string
+		wantSkip, wantFail bool
+	}{
+		{nil, "", false, false},
+		{nil, "true", false, false},
+		{missing, "", true, false},
+		{missing, "false", true, false},
+		{missing, "true", false, true},
+	} {
+		skip, fail := requirement(tc.installed, tc.ci)
+		if (skip != "") != tc.wantSkip || (fail != "") != tc.wantFail {
+			t.Errorf("requirement(%v, CI=%q) = skip %q, fail %q", tc.installed, tc.ci, skip, fail)
+		}
+		if msg := skip + fail; tc.installed != nil && !strings.Contains(msg, "missing mariadbd") {
+			t.Errorf("message %q does not say what is missing", msg)
+		}
 	}
 }

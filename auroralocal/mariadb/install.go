@@ -56,14 +56,25 @@ func Installed() error {
 // engine is a failure, never a silent skip.
 func RequireInstalled(t testing.TB) {
 	t.Helper()
-	err := Installed()
-	if err == nil {
-		return
+	switch skip, fail := requirement(Installed(), os.Getenv("CI")); {
+	case fail != "":
+		t.Fatal(fail)
+	case skip != "":
+		t.Skip(skip)
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%v; CI=true, so the MariaDB lane must run (.ci/run installs it)", err)
+}
+
+// requirement decides RequireInstalled: nothing when installed, else a
+// skip reason, or under CI=true a failure.
+func requirement(installed error, ci string) (skip, fail string) {
+	switch {
+	case installed == nil:
+		return "", ""
+	case ci == "true":
+		return "", fmt.Sprintf("%v; CI=true, so the MariaDB lane must run (.ci/run installs it)", installed)
+	default:
+		return installed.Error(), ""
 	}
-	t.Skipf("%v", err)
 }
 
 // lookPath finds a program on PATH or in /usr/sbin (not on a normal user's
