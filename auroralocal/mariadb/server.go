@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"database/sql"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -111,12 +112,16 @@ func Start(opts Options) (s *Server, err error) {
 	if err := os.MkdirAll(base, 0o755); err != nil {
 		return s, err
 	}
+	sweepDead(base)
 	if s.runDir, err = os.MkdirTemp(base, "server-"); err != nil {
 		return s, err
 	}
 	// Unix socket paths are limited to 108 bytes; a short private folder in
 	// the system temp dir keeps them valid whatever the checkout's path.
 	if s.sockDir, err = os.MkdirTemp("", "rdsiam-mdb-"); err != nil {
+		return s, err
+	}
+	if err := os.WriteFile(filepath.Join(s.runDir, sockDirFile), []byte(s.sockDir), 0o600); err != nil {
 		return s, err
 	}
 	dataDir := filepath.Join(s.runDir, "data")
@@ -196,6 +201,33 @@ func Start(opts Options) (s *Server, err error) {
 	s.started = time.Since(began)
 	s.log.Info("mariadb: started", "addr", s.Addr(), "endpoint", s.Endpoint(), "startup", s.started)
 	return s, nil
+}
+
+// sockDirFile, in a server's run folder, names its socket folder, so
+// sweepDead can remove both.
+const sockDirFile = "sockdir"
+
+// sweepDead removes what servers killed without Close (their test process
+// died; Pdeathsig killed mariadbd) left in base: each run folder whose
+// mariadbd is gone, and its socket folder. A folder whose pid file is
+// missing or names a live process is left alone.
+func sweepDead(base string) {
+	dirs, _ := filepath.Glob(filepath.Join(base, "server-*"))
+	for _, dir := range dirs {
+		pidText, err := os.ReadFile(filepath.Join(dir, "mariadbd.pid"))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(pidText)))
+		if err != nil || pid <= 0 || !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+			continue
+		}
+		if sock, err := os.ReadFile(filepath.Join(dir, sockDirFile)); err == nil &&
+			strings.HasPrefix(filepath.Base(string(sock)), "rdsiam-mdb-") {
+			os.RemoveAll(string(sock))
+		}
+		os.RemoveAll(dir)
+	}
 }
 
 // verifierSocketEnv names the plugin's verifier socket in mariadbd's
