@@ -8,11 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-
 	"rdsiam/auroralocal"
 	"rdsiam/auroralocal/mariadb"
-	"rdsiam/lambda/rdstls"
 )
 
 // Engine names for Options.Engine.
@@ -116,22 +113,11 @@ func (l *Local) MasterDB() (*sql.DB, error) {
 // over plain TCP. Cleartext passwords are allowed so tokens can be sent;
 // the engine must refuse that on plain TCP. The caller closes it.
 func (l *Local) OpenDB(user, password string, useTLS bool) (*sql.DB, error) {
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = user, password, "tcp", l.Server.Addr()
-	cfg.AllowCleartextPasswords = true
-	cfg.Timeout = 10 * time.Second
+	var ca *x509.CertPool
 	if useTLS {
-		tc, err := rdstls.Config(l.Server.Host(), l.Server.CAPool())
-		if err != nil {
-			return nil, err
-		}
-		cfg.TLS = tc
+		ca = l.Server.CAPool()
 	}
-	conn, err := mysql.NewConnector(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return sql.OpenDB(conn), nil
+	return auroralocal.OpenDB(l.Server.Addr(), l.Server.Host(), ca, user, password)
 }
 
 // UserSummary describes one account as the demo prints it.

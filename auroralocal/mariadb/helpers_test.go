@@ -2,17 +2,16 @@ package mariadb
 
 import (
 	"context"
+	"crypto/x509"
 	"database/sql"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/go-sql-driver/mysql"
 
 	"rdsiam/auroralocal"
 	"rdsiam/lambda/iamdb"
-	"rdsiam/lambda/rdstls"
 )
 
 // Test principals; the keys are fake and never reach AWS.
@@ -101,22 +100,14 @@ func token(t testing.TB, srv *Server, user string, keys aws.Credentials) string 
 // open is a pool logging in as user with password, over TLS or plain TCP.
 func open(t testing.TB, srv *Server, user, password string, useTLS bool) *sql.DB {
 	t.Helper()
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = user, password, "tcp", srv.Addr()
-	cfg.AllowCleartextPasswords = true
-	cfg.Timeout = 10 * time.Second
+	var ca *x509.CertPool
 	if useTLS {
-		tc, err := rdstls.Config(srv.Host(), srv.CAPool())
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.TLS = tc
+		ca = srv.CAPool()
 	}
-	conn, err := mysql.NewConnector(cfg)
+	db, err := auroralocal.OpenDB(srv.Addr(), srv.Host(), ca, user, password)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := sql.OpenDB(conn)
 	t.Cleanup(func() { db.Close() })
 	return db
 }

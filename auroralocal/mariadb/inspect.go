@@ -8,10 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-
 	"rdsiam/auroralocal"
-	"rdsiam/lambda/rdstls"
 )
 
 // internalAccounts are the server's own accounts, left out of Users:
@@ -21,19 +18,7 @@ var internalAccounts = map[[2]string]bool{{"mariadb.sys", "localhost"}: true, {"
 // MasterDB opens a pool logged in as the master over TLS (verifying the
 // server's certificate for Host()), as an operator would. Close it.
 func (s *Server) MasterDB() (*sql.DB, error) {
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = s.MasterUser(), s.MasterPassword(), "tcp", s.Addr()
-	cfg.Timeout = 10 * time.Second
-	tc, err := rdstls.Config(s.Host(), s.CAPool())
-	if err != nil {
-		return nil, err
-	}
-	cfg.TLS = tc
-	conn, err := mysql.NewConnector(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return sql.OpenDB(conn), nil
+	return auroralocal.OpenDB(s.Addr(), s.Host(), s.CAPool(), s.MasterUser(), s.MasterPassword())
 }
 
 // Users lists the accounts (not roles, not the server's own internal

@@ -112,17 +112,19 @@ func (v *verifier) advance(d time.Duration) {
 // as a refusal) and is recorded as an internal error.
 func (v *verifier) handle(r *bufio.Reader, w io.Writer) {
 	ev := auroralocal.AuthEvent{Time: v.now(), Method: "mysql_clear_password"}
+	// decide records the decision before answering, so a client that has
+	// its answer always finds the event in the log.
 	decide := func(reason error) {
+		answer := byte(allow)
 		if reason == nil {
 			ev.OK = true
-			w.Write([]byte{allow})
 		} else {
-			ev.Err, ev.ErrorNumber = reason, auroralocal.ErrNumAccessDenied
-			w.Write([]byte{refuse})
+			ev.Err, ev.ErrorNumber, answer = reason, auroralocal.ErrNumAccessDenied, refuse
 		}
 		v.log.Add(ev)
 		v.srv.log.Info("mariadb: IAM login", "user", ev.User, "remote", ev.RemoteAddr, "tls", ev.TLS,
 			"ok", ev.OK, "reason", auroralocal.ReasonCode(ev.Err), "principal", ev.Principal)
+		w.Write([]byte{answer})
 	}
 	f, err := readFields(r, "transport", 4)
 	if err != nil {
