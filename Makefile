@@ -10,7 +10,7 @@ export JSII_NODE := $(NODE)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: setup synth deploy diff test snapshots vet fuzz race bench local clean
+.PHONY: setup synth deploy diff test snapshots vet fuzz race bench local clean mariadb-plugin
 
 setup: node_modules/.installed
 	go mod download
@@ -60,9 +60,22 @@ race: setup
 	go test -race ./lambda/... ./test/reliability/
 
 # The whole login path on the local stand-in: make local ARGS=-serve keeps it
-# running for a standard mysql client and AWS CLI tokens.
+# running for a standard mysql client and AWS CLI tokens. ENGINE=mariadb runs
+# it on a real MariaDB server instead (the real-engine lane, README).
+ENGINE ?= auroralocal
 local: synth
-	go run ./cmd/rdsiam-local $(ARGS)
+	go run ./cmd/rdsiam-local -engine=$(ENGINE) $(ARGS)
+
+# The real-engine lane's AWSAuthenticationPlugin for MariaDB, built with
+# Debian's libmariadbd-dev headers into .build (never into /usr/lib). The
+# tests that need it run this target themselves. Written to a temporary name
+# and renamed, so test processes building it at once never load half a file.
+MARIADB_PLUGIN := .build/mariadb/plugin/aws_auth.so
+mariadb-plugin: $(MARIADB_PLUGIN)
+$(MARIADB_PLUGIN): auroralocal/mariadb/plugin/aws_auth.c
+	@mkdir -p $(@D)
+	gcc -shared -fPIC -O2 -Wall -Wextra -Werror -DMYSQL_DYNAMIC_PLUGIN \
+	  -I/usr/include/mariadb/server -o $@.$$$$.tmp $< && mv -f $@.$$$$.tmp $@
 
 # Benchmarks (bench/, results in BENCHMARKS.md): every benchmark BENCH_RUNS
 # times, then one table of medians, spread, ratios and targets. Takes about

@@ -45,7 +45,7 @@ func (a *loginAttempt) refuse(clientErr error, reason error) error {
 	}
 	a.event.Err = reason
 	a.s.stats.loginsRefused.Add(1)
-	a.s.events.add(a.event)
+	a.s.events.Add(a.event)
 	a.s.log.Info("auroralocal: login refused",
 		"user", a.event.User, "remote", a.event.RemoteAddr, "method", a.event.Method,
 		"tls", a.tls, "error", a.event.ErrorNumber, "reason", reason.Error(), "principal", a.event.Principal)
@@ -58,7 +58,7 @@ func (a *loginAttempt) succeed(principal string) {
 	a.event.OK = true
 	a.event.Principal = principal
 	a.s.stats.loginsOK.Add(1)
-	a.s.events.add(a.event)
+	a.s.events.Add(a.event)
 	a.s.log.Debug("auroralocal: login ok",
 		"user", a.event.User, "remote", a.event.RemoteAddr, "method", a.event.Method,
 		"tls", a.tls, "principal", principal)

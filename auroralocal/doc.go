@@ -94,4 +94,34 @@
 //     first Start silences logrus and vitess's logging and sets the global
 //     @@version to 8.0.39 for every GMS engine in the process.
 //   - The data lives in memory only; Close discards it.
+//
+// # Two engines: this stand-in and MariaDB
+//
+// Package auroralocal/mariadb runs the same IAM login on a real MariaDB
+// 10.11 server (an AWSAuthenticationPlugin whose decisions TokenVerifier
+// makes), and auroralocal/fromstack runs a synthesized stack on either
+// (fromstack.Engine); the e2e suite in test/ runs every test on both. Known
+// differences of each engine from Aurora MySQL 3 (MySQL 8.0) that matter to
+// rdsiam (details above and in package mariadb):
+//
+//	                               Aurora MySQL 3   stand-in (GMS)        MariaDB 10.11 lane
+//	`_` / `%` in db grants         wildcards        literal               wildcards
+//	database name comparison       lower_case_      case-insensitive      case-sensitive
+//	                               table_names=0
+//	own SHOW GRANTS                allowed          error 1044            allowed
+//	@@require_secure_transport     as configured    0 (TLS enforced       1 (ON)
+//	                                                anyway)
+//	plain-TCP login (secure        3159             3159                  1045 (plugin refuses;
+//	  transport on)                                                       password users after auth)
+//	REVOKE ALL ..., GRANT OPTION   keeps roles      roles not modelled    drops role grants, keeps
+//	                                                                      DEFAULT ROLE
+//	max_connections                enforced         not enforced          enforced
+//	VERSION()                      8.0.x            8.0.39-auroralocal    10.11.x-MariaDB
+//	auth log                       iam-db-auth-     every login           IAM logins the plugin asks
+//	                               error            (AuthEvents)          about (AuthEvents)
+//	fault injection, Restart       n/a              yes                   no
+//
+// Reason codes: ReasonCode maps a recorded refusal to an iam-db-auth-error
+// style code (InvalidToken, ExpiredToken, NotAuthorized, NotTLS, ...), the
+// same on both engines.
 package auroralocal

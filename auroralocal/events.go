@@ -34,13 +34,16 @@ type AuthEvent struct {
 	Err error
 }
 
-// eventLog is a bounded, concurrency-safe list of recent auth events.
-type eventLog struct {
+// AuthLog is a bounded (1024 events), concurrency-safe list of recent login
+// attempts, oldest first. The zero value is ready to use. Every engine of
+// the local lane keeps one, so tests read refusals the same way on each.
+type AuthLog struct {
 	mu     sync.Mutex
 	events []AuthEvent
 }
 
-func (l *eventLog) add(e AuthEvent) {
+// Add records e, dropping the oldest event when full.
+func (l *AuthLog) Add(e AuthEvent) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.events) == maxAuthEvents {
@@ -50,25 +53,32 @@ func (l *eventLog) add(e AuthEvent) {
 	l.events = append(l.events, e)
 }
 
-// AuthEvents returns the most recent login attempts (up to 1024), oldest
-// first.
-func (s *Server) AuthEvents() []AuthEvent {
-	s.events.mu.Lock()
-	defer s.events.mu.Unlock()
-	return append([]AuthEvent(nil), s.events.events...)
+// Events returns a copy of the recorded events, oldest first.
+func (l *AuthLog) Events() []AuthEvent {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]AuthEvent(nil), l.events...)
 }
 
-// LastAuthError returns the reason of the most recent refused login, or nil
-// if none was refused since Start. The error wraps one of this package's
-// Err* reasons or a sigv4.Err* token refusal (use errors.Is); it never
-// contains a password or token.
-func (s *Server) LastAuthError() error {
-	s.events.mu.Lock()
-	defer s.events.mu.Unlock()
-	for i := len(s.events.events) - 1; i >= 0; i-- {
-		if !s.events.events[i].OK {
-			return s.events.events[i].Err
+// LastError returns the reason of the most recent refused attempt, or nil.
+func (l *AuthLog) LastError() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := len(l.events) - 1; i >= 0; i-- {
+		if !l.events[i].OK {
+			return l.events[i].Err
 		}
 	}
 	return nil
 }
+
+// AuthEvents returns the most recent login attempts (up to 1024), oldest
+// first.
+func (s *Server) AuthEvents() []AuthEvent { return s.events.Events() }
+
+// LastAuthError returns the reason of the most recent refused login, or nil
+// if none was refused since Start. The error wraps one of this package's
+// Err* reasons or a sigv4.Err* token refusal (use errors.Is, or ReasonCode
+// for the iam-db-auth-error style code); it never contains a password or
+// token.
+func (s *Server) LastAuthError() error { return s.events.LastError() }

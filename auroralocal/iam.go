@@ -6,8 +6,6 @@ import (
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/vitess/go/mysql"
-
-	"rdsiam/auroralocal/sigv4"
 )
 
 // ConnectAction is the IAM action checked for every IAM database login.
@@ -73,56 +71,15 @@ func (m *iamMethod) HandleAuthPluginData(conn *mysql.Conn, user string, _, clien
 		return nil, denied(fmt.Errorf("%w: %s", ErrInjectedRefusal, why))
 	}
 
-	claims, err := sigv4.Verify(token, sigv4.Expect{
-		Endpoint: m.s.Endpoint(),
-		User:     user,
-		Region:   m.s.opts.Region,
-	}, now, m.s.lookupKey)
+	principal, err := m.s.verifier.Verify(token, user, m.s.Endpoint(), now)
+	att.event.Principal = principal
 	if err != nil {
 		return nil, denied(err)
 	}
-	p := m.s.principals[claims.AccessKeyID]
-	att.event.Principal = p.ARN
-
-	resource := m.s.dbUserARN(user)
-	allowed, err := authorize(p, ConnectAction, resource)
-	if err != nil {
-		return nil, denied(fmt.Errorf("%w: %s on %s for %s: %v", ErrAuthorizeFailed, ConnectAction, resource, p.ARN, err))
-	}
-	if !allowed {
-		return nil, denied(fmt.Errorf("%w: %s denied %s on %s", ErrNotAuthorized, p.ARN, ConnectAction, resource))
-	}
-	att.succeed(p.ARN)
+	att.succeed(principal)
 	return sql.MysqlConnectionUser{User: acct.User, Host: acct.Host}, nil
-}
-
-// lookupKey is the sigv4 key lookup over the configured principals.
-func (s *Server) lookupKey(accessKeyID string) (sigv4.Credential, bool) {
-	p, ok := s.principals[accessKeyID]
-	if !ok {
-		return sigv4.Credential{}, false
-	}
-	return sigv4.Credential{SecretAccessKey: p.SecretAccessKey, SessionToken: p.SessionToken}, true
 }
 
 // DBUserARN returns the rds-db resource ARN a login as user is authorized
 // against: arn:aws:rds-db:<region>:<account>:dbuser:<cluster resource id>/<user>.
-func (s *Server) DBUserARN(user string) string { return s.dbUserARN(user) }
-
-func (s *Server) dbUserARN(user string) string {
-	return fmt.Sprintf("arn:%s:rds-db:%s:%s:dbuser:%s/%s", Partition, s.opts.Region, s.opts.Account, s.opts.ClusterResourceID, user)
-}
-
-// authorize calls p.Authorize, treating nil as deny-all and a panic as an
-// evaluation error.
-func authorize(p Principal, action, resource string) (allowed bool, err error) {
-	if p.Authorize == nil {
-		return false, nil
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			allowed, err = false, fmt.Errorf("Authorize panicked: %v", r)
-		}
-	}()
-	return p.Authorize(action, resource)
-}
+func (s *Server) DBUserARN(user string) string { return s.verifier.DBUserARN(user) }

@@ -30,20 +30,20 @@ const stopDrainTimeout = 10 * time.Second
 // Server is a running (or stopped) local Aurora MySQL stand-in. All methods
 // are safe for concurrent use.
 type Server struct {
-	opts       Options
-	log        *slog.Logger
-	ca         *certAuthority
-	engine     *sqle.Engine
-	provider   *memory.DbProvider
-	mysqlDb    *mysql_db.MySQLDb
-	auth       *authServer
-	principals map[string]Principal // by access key id
+	opts     Options
+	log      *slog.Logger
+	ca       *certAuthority
+	engine   *sqle.Engine
+	provider *memory.DbProvider
+	mysqlDb  *mysql_db.MySQLDb
+	auth     *authServer
+	verifier *TokenVerifier
 
 	iamEnabled atomic.Bool
 	clock      serverClock
 	faults     loginFaults
 	stats      statsCounters
-	events     eventLog
+	events     AuthLog
 
 	// port is set by the first listen and never changes afterwards. It is
 	// atomic, not under lifeMu, because auth methods read it (Endpoint)
@@ -77,18 +77,15 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		opts:       o,
-		log:        o.Logger,
-		ca:         ca,
-		engine:     engine,
-		provider:   provider,
-		mysqlDb:    mysqlDb,
-		principals: make(map[string]Principal, len(o.Principals)),
+		opts:     o,
+		log:      o.Logger,
+		ca:       ca,
+		engine:   engine,
+		provider: provider,
+		mysqlDb:  mysqlDb,
+		verifier: newTokenVerifier(o),
 	}
 	s.port.Store(int32(o.Port))
-	for _, p := range o.Principals {
-		s.principals[p.AccessKeyID] = p
-	}
 	s.iamEnabled.Store(!o.IAMAuthDisabled)
 	if s.auth, err = newAuthServer(s); err != nil {
 		return nil, err

@@ -20,26 +20,7 @@ import (
 	"rdsiam/lambda/dbuser"
 	"rdsiam/lambda/iamdb"
 	"rdsiam/lambda/queryfn"
-	"rdsiam/lambda/rdstls"
 )
-
-// The end-to-end tests run the real handlers against the stand-in, which
-// authorizes IAM logins with the policies of the synthesized default stack.
-
-// deployLocal starts the stand-in for the default template.
-func deployLocal(t *testing.T) *fromstack.Local {
-	t.Helper()
-	s, err := fromstack.Parse(tmpl(t, "default").Raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := fromstack.Start(s, fromstack.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Server.Close() })
-	return l
-}
 
 // deliverTwice sends ev to the real custom-resource handler twice, as
 // CloudFormation may, and requires the same answer both times.
@@ -63,7 +44,7 @@ func deliverTwice(t *testing.T, h *dbuser.Handler, ev dbuser.Event) dbuser.Respo
 
 // wantUsers checks the IAM users on the server: exactly these names (plus
 // the master), each with the IAM plugin, SSL required and exactly grants.
-func wantUsers(t *testing.T, srv *auroralocal.Server, users map[string][]string) {
+func wantUsers(t *testing.T, srv fromstack.Engine, users map[string][]string) {
 	t.Helper()
 	all, err := srv.Users()
 	if err != nil {
@@ -111,8 +92,9 @@ func grantLines(db string, privs ...string) []string {
 	return out
 }
 
-func TestE2EBootstrapLifecycle(t *testing.T) {
-	l := deployLocal(t)
+func TestE2EBootstrapLifecycle(t *testing.T) { forEachEngine(t, testBootstrapLifecycle) }
+
+func testBootstrapLifecycle(t *testing.T, l *fromstack.Local) {
 	h := l.BootstrapHandler(nil)
 	userID := l.Stack.UserIDs[0]
 	props, err := l.UserProperties(userID)
@@ -161,10 +143,9 @@ func clone(m map[string]any) map[string]any {
 	return out
 }
 
-// bootstrapDefault creates the default user and returns the local deployment.
-func bootstrapDefault(t *testing.T) *fromstack.Local {
+// bootstrapDefault creates the default user on l.
+func bootstrapDefault(t *testing.T, l *fromstack.Local) *fromstack.Local {
 	t.Helper()
-	l := deployLocal(t)
 	props, err := l.UserProperties(l.Stack.UserIDs[0])
 	if err != nil {
 		t.Fatal(err)
@@ -204,13 +185,16 @@ func mustWhoami(t *testing.T, l *fromstack.Local, keys aws.Credentials, user str
 	if err != nil {
 		t.Fatalf("whoami: %v (server: %v)", err, l.Server.LastAuthError())
 	}
-	if resp.User != user+"@%" || resp.TLSCipher == "" || !strings.HasPrefix(resp.ServerVersion, "8.0.") {
-		t.Errorf("whoami = %s; want user %s@%% over TLS on 8.0.x", asJSON(resp), user)
+	if prefix := quirksOf(l).versionPrefix; resp.User != user+"@%" || resp.TLSCipher == "" || !strings.HasPrefix(resp.ServerVersion, prefix) {
+		t.Errorf("whoami = %s; want user %s@%% over TLS on %sx", asJSON(resp), user, prefix)
 	}
 }
 
 func TestE2EQueryFunction(t *testing.T) {
-	l := bootstrapDefault(t)
+	forEachEngine(t, func(t *testing.T, l *fromstack.Local) { testQueryFunction(t, bootstrapDefault(t, l)) })
+}
+
+func testQueryFunction(t *testing.T, l *fromstack.Local) {
 	h := queryHandler(t, l, l.QueryKeys)
 
 	resp, err := invoke(t, h, `{"action":"whoami"}`)
@@ -263,7 +247,10 @@ func jsonInt(n *int64) string {
 
 // TestE2ERefusals: each login is refused, for its own reason.
 func TestE2ERefusals(t *testing.T) {
-	l := bootstrapDefault(t)
+	forEachEngine(t, func(t *testing.T, l *fromstack.Local) { testRefusals(t, bootstrapDefault(t, l)) })
+}
+
+func testRefusals(t *testing.T, l *fromstack.Local) {
 	srv := l.Server
 	ctx := context.Background()
 
@@ -294,6 +281,7 @@ func TestE2ERefusals(t *testing.T) {
 		}
 		return tok[:i] + string(c) + tok[i+1:]
 	}
+	q := quirksOf(l)
 	cases := []struct {
 		name   string
 		user   string
@@ -301,32 +289,38 @@ func TestE2ERefusals(t *testing.T) {
 		tls    bool
 		before func()
 		after  func()
-		want   error
-		errNum uint16
+		want   error  // the recorded reason (errors.Is)
+		reason string // its iam-db-auth-error style code
+		errNum uint16 // 0 = 1045
+		// serverDecides: the engine refuses before any IAM check (a
+		// password account, IAM auth off). MariaDB decides these itself and
+		// never asks the verifier, so nothing is recorded there.
+		serverDecides bool
 	}{
 		{name: "bootstrap role has no rds-db:connect", user: "app_user",
 			token: func(t *testing.T) string { return sign(t, l.BootstrapKeys, "app_user", time.Now()) },
-			tls:   true, want: auroralocal.ErrNotAuthorized},
+			tls:   true, want: auroralocal.ErrNotAuthorized, reason: auroralocal.ReasonNotAuthorized},
 		{name: "another user name", user: srv.MasterUser(),
 			token: func(t *testing.T) string { return sign(t, l.QueryKeys, srv.MasterUser(), time.Now()) },
-			tls:   true, want: auroralocal.ErrWrongPassword},
+			tls:   true, want: auroralocal.ErrWrongPassword, reason: auroralocal.ReasonWrongPassword, serverDecides: true},
 		{name: "token for another user", user: "app_user",
 			token: func(t *testing.T) string { return sign(t, l.QueryKeys, "reports", time.Now()) },
-			tls:   true, want: sigv4.ErrUser},
+			tls:   true, want: sigv4.ErrUser, reason: auroralocal.ReasonInvalidToken},
 		{name: "expired token", user: "app_user",
 			token:  func(t *testing.T) string { return sign(t, l.QueryKeys, "app_user", time.Now()) },
 			before: func() { srv.AdvanceClock(16 * time.Minute) }, after: func() { srv.AdvanceClock(-16 * time.Minute) },
-			tls: true, want: sigv4.ErrExpired},
+			tls: true, want: sigv4.ErrExpired, reason: auroralocal.ReasonExpiredToken},
 		{name: "tampered signature", user: "app_user",
 			token: func(t *testing.T) string { return tamper(sign(t, l.QueryKeys, "app_user", time.Now())) },
-			tls:   true, want: sigv4.ErrSignature},
+			tls:   true, want: sigv4.ErrSignature, reason: auroralocal.ReasonInvalidToken},
 		{name: "IAM authentication switched off", user: "app_user",
 			token:  func(t *testing.T) string { return sign(t, l.QueryKeys, "app_user", time.Now()) },
-			before: func() { srv.SetIAMAuth(false) }, after: func() { srv.SetIAMAuth(true) },
-			tls: true, want: auroralocal.ErrIAMDisabled, errNum: auroralocal.ErrNumPluginNotLoaded},
+			before: func() { mustSetIAMAuth(t, srv, false) }, after: func() { mustSetIAMAuth(t, srv, true) },
+			tls: true, want: auroralocal.ErrIAMDisabled, reason: auroralocal.ReasonIAMDisabled,
+			errNum: auroralocal.ErrNumPluginNotLoaded, serverDecides: true},
 		{name: "plain TCP", user: "app_user",
 			token: func(t *testing.T) string { return sign(t, l.QueryKeys, "app_user", time.Now()) },
-			tls:   false, errNum: auroralocal.ErrNumSecureTransportRequired},
+			tls:   false, reason: auroralocal.ReasonNotTLS, errNum: q.plainTCPError},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -337,6 +331,7 @@ func TestE2ERefusals(t *testing.T) {
 			if tc.after != nil {
 				defer tc.after()
 			}
+			seen := len(srv.AuthEvents())
 			err := login(t, tc.user, tok, tc.tls)
 			var me *mysql.MySQLError
 			wantNum := tc.errNum
@@ -349,8 +344,21 @@ func TestE2ERefusals(t *testing.T) {
 			if strings.Contains(err.Error(), "X-Amz-Signature") {
 				t.Errorf("client error leaks the token: %v", err)
 			}
-			if tc.want != nil && !errors.Is(srv.LastAuthError(), tc.want) {
-				t.Errorf("refused for %v, want %v", srv.LastAuthError(), tc.want)
+			if tc.serverDecides && !q.recordsServerRefusals {
+				if events := srv.AuthEvents(); len(events) != seen {
+					t.Errorf("%s refused it itself, yet the verifier was asked: %+v", srv.Name(), events[seen:])
+				}
+				return
+			}
+			if len(srv.AuthEvents()) == seen {
+				t.Fatalf("the refusal was not recorded")
+			}
+			last := srv.LastAuthError()
+			if tc.want != nil && !errors.Is(last, tc.want) {
+				t.Errorf("refused for %v, want %v", last, tc.want)
+			}
+			if got := auroralocal.ReasonCode(last); got != tc.reason {
+				t.Errorf("reason code %q (%v), want %q", got, last, tc.reason)
 			}
 		})
 	}
@@ -372,8 +380,9 @@ func TestE2ERefusals(t *testing.T) {
 }
 
 // TestE2ELocalDemo runs the flow `make local` prints, on the default stack.
-func TestE2ELocalDemo(t *testing.T) {
-	l := deployLocal(t)
+func TestE2ELocalDemo(t *testing.T) { forEachEngine(t, testLocalDemo) }
+
+func testLocalDemo(t *testing.T, l *fromstack.Local) {
 	var out strings.Builder
 	if err := l.Demo(context.Background(), &out); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
@@ -388,33 +397,14 @@ func TestE2ELocalDemo(t *testing.T) {
 	}
 }
 
-// openDirect opens a pool that logs in to the stand-in with a fixed
-// password or token, as a standard client would: over TLS trusting the
-// stand-in's CA, or over plain TCP. Cleartext is allowed so IAM tokens can
-// be sent; the stand-in must refuse that on plain TCP.
+// openDirect opens a pool that logs in with a fixed password or token, as
+// a standard client would (fromstack.Local.OpenDB), closed when t ends.
 func openDirect(t *testing.T, l *fromstack.Local, user, password string, useTLS bool) *sql.DB {
 	t.Helper()
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = user, password, "tcp", l.Server.Addr()
-	cfg.AllowCleartextPasswords = true
-	cfg.Timeout = 5 * time.Second
-	if useTLS {
-		tc, err := rdstls.Config(l.Server.Host(), l.Server.CAPool())
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.TLS = tc
-	}
-	conn, err := mysql.NewConnector(cfg)
+	db, err := l.OpenDB(user, password, useTLS)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := sql.OpenDB(conn)
 	t.Cleanup(func() { db.Close() })
 	return db
-}
-
-// masterDB logs in as the master over TLS, as an operator would.
-func masterDB(t *testing.T, l *fromstack.Local) *sql.DB {
-	return openDirect(t, l, l.Server.MasterUser(), l.Server.MasterPassword(), true)
 }

@@ -104,8 +104,9 @@ func TestNoSecretsInTemplate(t *testing.T) {
 
 // TestNoSecretsInLogs runs the bootstrap lifecycle and the query function
 // with their logs captured, and checks no password, key or token is there.
-func TestNoSecretsInLogs(t *testing.T) {
-	l := deployLocal(t)
+func TestNoSecretsInLogs(t *testing.T) { forEachEngine(t, testNoSecretsInLogs) }
+
+func testNoSecretsInLogs(t *testing.T, l *fromstack.Local) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h := l.BootstrapHandler(logger)
@@ -155,7 +156,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 			t.Errorf("bootstrap log contains the %s", name)
 		}
 		if strings.Contains(events.String(), secret) {
-			t.Errorf("stand-in auth events contain the %s", name)
+			t.Errorf("%s auth events contain the %s", l.Server.Name(), name)
 		}
 	}
 }

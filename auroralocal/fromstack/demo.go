@@ -7,14 +7,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"rdsiam/lambda/iamdb"
 	"rdsiam/lambda/queryfn"
 )
 
-// Demo runs the whole login path on the stand-in and writes each step and
+// Demo runs the whole login path on the engine and writes each step and
 // its result to w: the bootstrap creates the stack's first database user
 // with the real custom-resource handler, then the real query handler, with
 // a token signed by the query role's keys, asks whoami, writes and reads
@@ -26,8 +25,8 @@ func (l *Local) Demo(ctx context.Context, w io.Writer) error {
 	step := func(format string, args ...any) { fmt.Fprintf(w, "==> "+format+"\n", args...) }
 	userID := l.Stack.UserIDs[0]
 
-	step("stand-in for Aurora MySQL listening on %s (region %s, cluster resource id %s)",
-		l.Server.Endpoint(), l.Server.Region(), LocalClusterResourceID)
+	step("%s playing Aurora MySQL, listening on %s (region %s, cluster resource id %s)",
+		engineTitle(l.Server.Name()), l.Server.Endpoint(), l.Server.Region(), LocalClusterResourceID)
 
 	props, err := l.UserProperties(userID)
 	if err != nil {
@@ -38,17 +37,11 @@ func (l *Local) Demo(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
-	users, err := l.Server.Users()
+	summary, err := l.UserSummary(fmt.Sprint(props["UserName"]))
 	if err != nil {
 		return err
 	}
-	for _, u := range users {
-		if u.Name == props["UserName"] {
-			grants, _ := l.Server.Grants(u.Name, u.Host)
-			fmt.Fprintf(w, "    physical id %s; user '%s'@'%s' plugin %s, require SSL %v, grants %s\n",
-				resp.PhysicalResourceID, u.Name, u.Host, u.Plugin, u.RequireSSL, strings.Join(grants, ", "))
-		}
-	}
+	fmt.Fprintf(w, "    physical id %s; %s\n", resp.PhysicalResourceID, summary)
 
 	cfg, err := l.QueryConfig(l.QueryKeys)
 	if err != nil {
@@ -78,7 +71,7 @@ func (l *Local) Demo(ctx context.Context, w io.Writer) error {
 		case tc.refused:
 			fmt.Fprintf(w, "    refused as expected: %v\n", err)
 		case err != nil:
-			return fmt.Errorf("%s: %w (stand-in: %v)", tc.request, err, l.Server.LastAuthError())
+			return fmt.Errorf("%s: %w (%s: %v)", tc.request, err, l.Server.Name(), l.Server.LastAuthError())
 		default:
 			out, _ := json.Marshal(r)
 			fmt.Fprintf(w, "    %s\n", out)
@@ -100,13 +93,13 @@ func (l *Local) Demo(ctx context.Context, w io.Writer) error {
 	if err := other.PingContext(pingCtx); err == nil {
 		return fmt.Errorf("the bootstrap role logged in as %s; its policies must not allow rds-db:connect", cfg.User)
 	} else {
-		fmt.Fprintf(w, "    refused as expected: %v\n    stand-in's reason: %v\n", err, l.Server.LastAuthError())
+		fmt.Fprintf(w, "    refused as expected: %v\n    %s's reason: %v\n", err, l.Server.Name(), l.Server.LastAuthError())
 	}
 	return nil
 }
 
 // WriteClientFiles writes what standard tools need to log in to the
-// stand-in, into dir: ca.pem (the stand-in's CA) and credentials (an AWS
+// engine, into dir: ca.pem (the engine's CA) and credentials (an AWS
 // shared-credentials file with profile rdsiam-local holding the query
 // role's test keys, mode 0600). Nothing secret is printed.
 func (l *Local) WriteClientFiles(dir string) (caPath, credPath string, err error) {
@@ -124,4 +117,12 @@ func (l *Local) WriteClientFiles(dir string) (caPath, credPath string, err error
 		return "", "", err
 	}
 	return caPath, credPath, nil
+}
+
+// engineTitle names an engine for people.
+func engineTitle(name string) string {
+	if name == EngineMariaDB {
+		return "MariaDB (real engine, AWSAuthenticationPlugin)"
+	}
+	return "auroralocal stand-in"
 }

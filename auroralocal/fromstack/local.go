@@ -17,23 +17,29 @@ import (
 	"rdsiam/lambda/rdstls"
 )
 
-// Options configures Start. Zero values give region eu-west-1, account
-// 123456789012 and an ephemeral port.
+// Options configures Start. Zero values give the stand-in, region
+// eu-west-1, account 123456789012 and an ephemeral port.
 type Options struct {
 	Region, Account string
 	Port            int
 	Logger          *slog.Logger
+	// Engine is EngineStandIn (default, "") or EngineMariaDB.
+	Engine string
+	// Dir is where EngineMariaDB makes its throw-away data directory.
+	// Default: <module root>/.build/mariadb/run.
+	Dir string
 }
 
 // LocalClusterResourceID stands for the cluster's DBClusterResourceId.
 const LocalClusterResourceID = "cluster-RDSIAMLOCAL0000000000000"
 
-// Local is a stack "deployed" on the stand-in: a server whose IAM
+// Local is a stack "deployed" on a local engine: a server whose IAM
 // principals are the stack's two function roles, each with fresh test keys
 // and the identity policies the template gives it.
 type Local struct {
-	Stack  *Stack
-	Server *auroralocal.Server
+	Stack *Stack
+	// Server is the engine (the stand-in or MariaDB). Close it when done.
+	Server Engine
 	Env    iampolicy.Env
 	// QueryKeys and BootstrapKeys are the test credentials of the query and
 	// bootstrap roles.
@@ -42,8 +48,8 @@ type Local struct {
 	bootstrapPolicies iampolicy.PolicySet
 }
 
-// Start reads the roles' policies from the template and starts the stand-in.
-// Close the returned Local's Server when done.
+// Start reads the roles' policies from the template and starts the engine
+// opts.Engine names. Close the returned Local's Server when done.
 func Start(s *Stack, opts Options) (*Local, error) {
 	if opts.Region == "" {
 		opts.Region = "eu-west-1"
@@ -79,10 +85,10 @@ func Start(s *Stack, opts Options) (*Local, error) {
 			Authorize:       policies.Authorize,
 		})
 	}
-	srv, err := auroralocal.Start(auroralocal.Options{
+	srv, err := startEngine(opts.Engine, auroralocal.Options{
 		Port: opts.Port, Region: opts.Region, Account: opts.Account,
 		ClusterResourceID: LocalClusterResourceID, Principals: principals, Logger: opts.Logger,
-	})
+	}, opts.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("fromstack: %w", err)
 	}
@@ -118,7 +124,7 @@ func (l *Local) UserProperties(userID string) (map[string]any, error) {
 }
 
 // BootstrapHandler is the real custom-resource handler, wired to the
-// stand-in: it trusts the stand-in's CA, and its secret source hands out the
+// engine: it trusts the engine's CA, and its secret source hands out the
 // master credentials only for the secret the bootstrap role may read.
 func (l *Local) BootstrapHandler(logger *slog.Logger) *dbuser.Handler {
 	return &dbuser.Handler{

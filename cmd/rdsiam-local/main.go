@@ -1,10 +1,13 @@
 // Command rdsiam-local runs the whole rdsiam login path on a laptop, with no
-// AWS account: it starts the local stand-in for Aurora MySQL's IAM login,
-// gives it the IAM policies of the synthesized stack, creates the database
-// user with the real custom-resource handler and invokes the real query
-// handler, printing each step.
+// AWS account: it starts a local engine playing Aurora MySQL's IAM login
+// (the auroralocal stand-in, or with -engine=mariadb a real MariaDB server
+// with the AWSAuthenticationPlugin), gives it the IAM policies of the
+// synthesized stack, creates the database user with the real
+// custom-resource handler and invokes the real query handler, printing each
+// step.
 //
 //	make local                       # synth, then run the flow
+//	make local ENGINE=mariadb        # the same on MariaDB
 //	go run ./cmd/rdsiam-local -serve # and keep serving for mysql / aws CLI
 //
 // With -serve it writes .build/local/ca.pem and .build/local/credentials
@@ -20,6 +23,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"rdsiam/auroralocal/fromstack"
@@ -34,9 +38,10 @@ func main() {
 
 func run() error {
 	templatePath := flag.String("template", "cdk.out/RdsIam.template.json", "synthesized template (run `make synth` first)")
-	serve := flag.Bool("serve", false, "keep the stand-in running for standard clients until interrupted")
-	port := flag.Int("port", 0, "port for the stand-in on 127.0.0.1 (0 = any free port)")
-	region := flag.String("region", "eu-west-1", "region the stand-in plays")
+	serve := flag.Bool("serve", false, "keep the engine running for standard clients until interrupted")
+	port := flag.Int("port", 0, "port for the engine on 127.0.0.1 (0 = any free port)")
+	region := flag.String("region", "eu-west-1", "region the engine plays")
+	engine := flag.String("engine", fromstack.EngineStandIn, "engine: "+strings.Join(fromstack.Engines, " or "))
 	dir := flag.String("dir", ".build/local", "where -serve writes ca.pem and credentials")
 	flag.Parse()
 
@@ -50,7 +55,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	local, err := fromstack.Start(stack, fromstack.Options{Region: *region, Port: *port})
+	local, err := fromstack.Start(stack, fromstack.Options{Region: *region, Port: *port, Engine: *engine})
 	if err != nil {
 		return err
 	}
@@ -79,8 +84,8 @@ func run() error {
 
   export AWS_SHARED_CREDENTIALS_FILE=%[2]s AWS_PROFILE=rdsiam-local
   TOKEN=$(aws rds generate-db-auth-token --hostname localhost --port %[3]d --region %[4]s --username %[5]s)
-  mysql -h localhost -P %[3]d -u %[5]s --ssl-ca=%[6]s --ssl-mode=VERIFY_IDENTITY --enable-cleartext-plugin --password="$TOKEN"
-  # MariaDB client: mariadb -h localhost -P %[3]d -u %[5]s --ssl-ca=%[6]s --ssl-verify-server-cert --password="$TOKEN"
+  mysql -h localhost -P %[3]d --protocol=TCP -u %[5]s --ssl-ca=%[6]s --ssl-mode=VERIFY_IDENTITY --enable-cleartext-plugin --password="$TOKEN"
+  # MariaDB client: mariadb -h localhost -P %[3]d --protocol=TCP -u %[5]s --ssl-ca=%[6]s --ssl-verify-server-cert --password="$TOKEN"
 `, local.Server.Endpoint(), creds, local.Server.Port(), local.Server.Region(), user, ca)
 	<-ctx.Done()
 	return nil
