@@ -43,6 +43,8 @@ type Connector struct {
 // Stats are a Connector's counters since it was created, for tests,
 // benchmarks and metrics.
 type Stats struct {
+	// Logins counts connections that logged in.
+	Logins uint64
 	// TokensSigned counts tokens built with a fresh SigV4 signature.
 	TokensSigned uint64
 	// TokensReused counts connects that reused a cached token.
@@ -303,6 +305,7 @@ func (c *Connector) Stats() Stats {
 	signed, reused := c.tokens.counts()
 	waits, waited := c.limiter.stats()
 	return Stats{
+		Logins:              c.connsOpened.Load(),
 		TokensSigned:        signed,
 		TokensReused:        reused,
 		ConnectAttempts:     c.connectAttempts.Load(),

@@ -32,7 +32,7 @@ func main() {
 	slog.SetDefault(logger)
 
 	ctx, cancel := context.WithTimeout(context.Background(), initTimeout)
-	handler, err := queryfn.NewContainer(ctx, queryfn.ContainerOptions{Getenv: os.Getenv, Logger: logger})
+	handler, err := queryfn.NewContainer(ctx, queryfn.ContainerOptions{Getenv: os.Getenv, Logger: logger, Metrics: os.Stdout})
 	cancel()
 	if err != nil {
 		// Exit instead of serving: the Lambda service reports an init
