@@ -23,6 +23,7 @@ const (
 	EnvNewConnBurst             = "DB_NEW_CONN_BURST"              // iamdb.Config.NewConnBurst, 1..100
 	EnvAccessDeniedRetrySeconds = "DB_ACCESS_DENIED_RETRY_SECONDS" // iamdb.Config.AccessDeniedRetryFor, 0 (off)..300
 	EnvReadTimeoutSeconds       = "DB_READ_TIMEOUT_SECONDS"        // iamdb.Config.ReadTimeout, 1..900
+	EnvDialTimeoutSeconds       = "DB_DIAL_TIMEOUT_SECONDS"        // iamdb.Config.DialTimeout, 1..60
 )
 
 // optionalVar is one optional numeric variable: what it accepts, and how to
@@ -72,6 +73,13 @@ var optionalVars = []optionalVar{
 			c.ReadTimeout = d
 			return ok
 		}},
+	{EnvDialTimeoutSeconds, fmt.Sprintf("an integer 1..%d (unset means %d; at least 30 where the cluster can pause)",
+		int(iamdb.MaxDialTimeout/time.Second), int(iamdb.DefaultDialTimeout/time.Second)),
+		func(v string, c *iamdb.Config) bool {
+			d, ok := seconds(v, 1, iamdb.MaxDialTimeout)
+			c.DialTimeout = d
+			return ok
+		}},
 }
 
 // seconds parses a whole number of seconds, at least lo and at most hi.
@@ -98,6 +106,7 @@ var envForField = map[string]string{
 	"NewConnBurst":         EnvNewConnBurst,
 	"AccessDeniedRetryFor": EnvAccessDeniedRetrySeconds,
 	"ReadTimeout":          EnvReadTimeoutSeconds,
+	"DialTimeout":          EnvDialTimeoutSeconds,
 }
 
 // ConfigFromEnv builds the database part of an iamdb.Config from the
