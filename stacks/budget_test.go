@@ -197,3 +197,22 @@ func TestMonitoringKeys(t *testing.T) {
 		t.Errorf("a topic ARN: %v", err)
 	}
 }
+
+// A fleet that would exceed max_connections is refused at synth: from cdk.json
+// and -c values (strings, as the CLI passes them) through ConfigFromContext,
+// and again by NewRdsIamStack before it builds anything.
+func TestOverBudgetFleetRefusedAtSynth(t *testing.T) {
+	ctx := map[string]any{"functionReservedConcurrency": "100", "maxConnections": "5", "maxCapacity": 4.0}
+	_, err := ConfigFromContext(func(k string) any { return ctx[k] })
+	for _, want := range []string{"100 x 5", "= 511 connections", "max_connections 135 of Aurora Serverless v2 at maxCapacity 4 ACU",
+		"functionReservedConcurrency at most 24", "maxConnections at most 1"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ConfigFromContext error = %v, want one containing %q", err, want)
+		}
+	}
+	c := DefaultConfig()
+	c.FunctionReservedConcurrency, c.MaxConnections, c.MaxCapacity = 100, 5, 4
+	if _, err := NewRdsIamStack(nil, "Over", RdsIamStackProps{Config: c}); err == nil || !strings.Contains(err.Error(), "connection budget") {
+		t.Errorf("NewRdsIamStack error = %v, want the connection budget", err)
+	}
+}

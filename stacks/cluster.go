@@ -127,10 +127,10 @@ func NewCluster(scope constructs.Construct, id string, props ClusterProps) (*Clu
 		CloudwatchLogsExports:         logs.exports,
 		CloudwatchLogsRetention:       logs.retention,
 		CloudwatchLogsRetentionRole:   logs.role,
-		Engine:                  engine,
-		Writer:                  writer,
-		ServerlessV2MinCapacity: minCap,
-		ServerlessV2MaxCapacity: maxCap,
+		Engine:                        engine,
+		Writer:                        writer,
+		ServerlessV2MinCapacity:       minCap,
+		ServerlessV2MaxCapacity:       maxCap,
 		// RDS keeps the master password in Secrets Manager and rotates it
 		// itself (every 7 days); nothing but the bootstrap ever reads it.
 		ManageMasterUserPassword: jsii.Bool(true),
@@ -147,6 +147,10 @@ func NewCluster(scope constructs.Construct, id string, props ClusterProps) (*Clu
 		RemovalPolicy:            removal,
 		CopyTagsToSnapshot:       jsii.Bool(true),
 	})
+	if !props.DeletionProtection {
+		suppress(cl.DB, nagRule{ID: "AwsSolutions-RDS10",
+			Reason: "deletionProtection=false was set explicitly in context (the default is true), for a throwaway stack that must be deletable in one step."})
+	}
 	suppress(cl.DB,
 		nagRule{ID: "AwsSolutions-RDS11",
 			Reason: "The standard MySQL port is kept on purpose: a non-standard port hides nothing from a scanner inside the VPC, and the cluster is reachable only from the two function security groups in isolated subnets."},

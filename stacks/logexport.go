@@ -58,30 +58,8 @@ func newAuthLogExport(scope constructs.Construct, props ClusterProps) (authLogEx
 	}))
 	suppress(role.Node().FindChild(jsii.String("DefaultPolicy")),
 		nagRule{ID: "AwsSolutions-IAM5", AppliesTo: []string{"Resource::*"},
-			Reason: "CDK's log-retention function adds logs:PutRetentionPolicy and logs:DeleteRetentionPolicy on * to whatever role it is given (aws-logs/lib/log-retention.js); the statement grants nothing else. The statement this stack adds is scoped to the function's own log group."},
-		nagRule{ID: "AwsSolutions-IAM5", AppliesToRegex: `^Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/lambda/.*-LogRetention\*:\*$`,
-			Reason: "The log-retention function's own log group: CloudFormation generates its name from the stack name and CDK's singleton id, so only the prefix is known at synth."},
-		nagRule{ID: "Serverless-LambdaStarPermissions",
-			Reason: "See AwsSolutions-IAM5 on this policy: CDK's fixed statement and the function's own log-group prefix."})
+			Reason: "CDK's log-retention function adds logs:PutRetentionPolicy and logs:DeleteRetentionPolicy on * to whatever role it is given (aws-logs/lib/log-retention.js), because Aurora names the exported log group after the cluster; the statement grants nothing else."},
+		nagRule{ID: "AwsSolutions-IAM5", AppliesToRegex: `^Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/lambda/.*-LogRetention\*$`,
+			Reason: "The log-retention function's own log group: CloudFormation generates the function's name from the stack name and CDK's singleton id, so only the prefix is known at synth."})
 	return authLogExport{exports: jsii.Strings(IamAuthErrorLog), retention: retention, role: role}, nil
-}
-
-// suppressLogRetentionFunction records the findings on CDK's singleton
-// log-retention function, which the stack does not configure.
-func suppressLogRetentionFunction(stack awscdk.Stack) {
-	for _, child := range *stack.Node().Children() {
-		id := *child.Node().Id()
-		if len(id) < len("LogRetention") || id[:len("LogRetention")] != "LogRetention" {
-			continue
-		}
-		fn := child.Node().FindChild(jsii.String("Resource"))
-		if fn == nil {
-			continue
-		}
-		suppress(fn, nagSynchronousOnly, nagNoTracing,
-			nagRule{ID: "Serverless-LambdaDefaultMemorySize",
-				Reason: "CDK's log-retention function: its memory is not configurable; it makes two CloudWatch Logs calls per deployment."},
-			nagRule{ID: "Serverless-LambdaLogLevel", Reason: "CDK's log-retention function: not configurable."},
-			nagRule{ID: "Serverless-LambdaLatestVersion", Reason: "CDK picks the runtime of its log-retention function."})
-	}
 }

@@ -79,7 +79,6 @@ func (m *Monitoring) ownMetric(metric opsmetrics.Metric) awscloudwatch.Metric {
 		DimensionsMap: &map[string]*string{opsmetrics.DimensionFunction: m.props.Function.Function.FunctionName()},
 		Statistic:     jsii.String("Sum"),
 		Period:        awscdk.Duration_Minutes(jsii.Number(1)),
-		Label:         jsii.String(metric.Name),
 	})
 }
 
@@ -152,9 +151,9 @@ func NewMonitoring(scope constructs.Construct, id string, props MonitoringProps)
 func (m *Monitoring) addAlarms() {
 	var action awscloudwatch.IAlarmAction
 	if m.props.AlarmTopicArn != "" {
-		action = awscloudwatchactions.NewSnsAction(awssns.Topic_FromTopicArn(m, jsii.String("AlarmTopic"), jsii.String(m.props.AlarmTopicArn)))
+		action = awscloudwatchactions.NewSnsAction(awssns.Topic_FromTopicArn(m.Construct, jsii.String("AlarmTopic"), jsii.String(m.props.AlarmTopicArn)))
 	}
-	stackName := *awscdk.Stack_Of(m).StackName()
+	stackName := *awscdk.Stack_Of(m.Construct).StackName()
 	for _, spec := range AlarmSpecs {
 		threshold := spec.Threshold
 		if spec.ID == "ConnectionsNearLimit" {
@@ -163,7 +162,7 @@ func (m *Monitoring) addAlarms() {
 			}
 			threshold = float64(m.props.MaxConnections * ConnectionsAlarmPercent / 100)
 		}
-		alarm := awscloudwatch.NewAlarm(m, jsii.String(spec.ID), &awscloudwatch.AlarmProps{
+		alarm := awscloudwatch.NewAlarm(m.Construct, jsii.String(spec.ID), &awscloudwatch.AlarmProps{
 			AlarmName:          jsii.String(stackName + "-" + spec.ID),
 			AlarmDescription:   jsii.String(spec.Description),
 			Metric:             spec.Metric(m),
@@ -184,7 +183,7 @@ func (m *Monitoring) addAlarms() {
 }
 
 func (m *Monitoring) addDashboard() {
-	stack := awscdk.Stack_Of(m)
+	stack := awscdk.Stack_Of(m.Construct)
 	graph := func(title string, left []awscloudwatch.IMetric, annotations ...*awscloudwatch.HorizontalAnnotation) awscloudwatch.IWidget {
 		p := &awscloudwatch.GraphWidgetProps{Title: jsii.String(title), Left: &left, Width: jsii.Number(12), Height: jsii.Number(6)}
 		if len(annotations) > 0 {
@@ -250,7 +249,7 @@ func (m *Monitoring) addDashboard() {
 	for i := range rows {
 		widgets[i] = &rows[i]
 	}
-	m.Dashboard = awscloudwatch.NewDashboard(m, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
+	m.Dashboard = awscloudwatch.NewDashboard(m.Construct, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
 		DashboardName: jsii.String(*stack.StackName() + "-rdsiam"),
 		Widgets:       &widgets,
 	})

@@ -137,7 +137,6 @@ func (s *RdsIamStack) addOutputs() {
 func (s *RdsIamStack) addMonitoring(cfg Config) error {
 	var authLog *string
 	if cfg.IamAuthLogExport {
-		suppressLogRetentionFunction(s.Stack)
 		authLog = awscdk.Fn_Join(jsii.String(""), &[]*string{
 			jsii.String("/aws/rds/cluster/"), s.Cluster.DB.ClusterIdentifier(), jsii.String("/" + IamAuthErrorLog),
 		})
