@@ -54,6 +54,9 @@ func (m *iamMethod) HandleAuthPluginData(conn *mysql.Conn, user string, _, clien
 	denied := func(reason error) error {
 		return att.refuse(errAccessDenied(user, att.clientHost, usedPassword), reason)
 	}
+	if err := m.s.admit(att); err != nil {
+		return nil, err
+	}
 
 	if !att.tls {
 		return nil, denied(ErrIAMWithoutTLS)
@@ -71,6 +74,9 @@ func (m *iamMethod) HandleAuthPluginData(conn *mysql.Conn, user string, _, clien
 	now := m.s.Now()
 	if refuse, why := m.s.faults.take(now); refuse {
 		return nil, denied(fmt.Errorf("%w: %s", ErrInjectedRefusal, why))
+	}
+	if err := m.s.limits.throttle(token, now); err != nil {
+		return nil, denied(err)
 	}
 
 	claims, err := sigv4.Verify(token, sigv4.Expect{
@@ -92,6 +98,7 @@ func (m *iamMethod) HandleAuthPluginData(conn *mysql.Conn, user string, _, clien
 	if !allowed {
 		return nil, denied(fmt.Errorf("%w: %s denied %s on %s", ErrNotAuthorized, p.ARN, ConnectAction, resource))
 	}
+	m.s.limits.accepted(token, now)
 	att.succeed(p.ARN)
 	return sql.MysqlConnectionUser{User: acct.User, Host: acct.Host}, nil
 }
