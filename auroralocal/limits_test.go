@@ -142,12 +142,12 @@ func TestPause(t *testing.T) {
 func TestRequireSecureTransportReported(t *testing.T) {
 	for _, on := range []bool{true, false} {
 		srv := startServer(t, Options{RequireSecureTransport: Bool(on)})
-		var got int
-		if err := masterDB(t, srv).QueryRow("SELECT @@require_secure_transport").Scan(&got); err != nil {
+		var plain, session int
+		if err := masterDB(t, srv).QueryRow("SELECT @@require_secure_transport, @@session.require_secure_transport").Scan(&plain, &session); err != nil {
 			t.Fatal(err)
 		}
-		if want := map[bool]int{true: 1, false: 0}[on]; got != want {
-			t.Errorf("RequireSecureTransport %v: @@require_secure_transport = %d, want %d", on, got, want)
+		if want := map[bool]int{true: 1, false: 0}[on]; plain != want || session != want {
+			t.Errorf("RequireSecureTransport %v: @@require_secure_transport = %d, @@session. %d, want %d", on, plain, session, want)
 		}
 	}
 }
