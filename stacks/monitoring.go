@@ -86,28 +86,23 @@ func fiveMinutes(metric awscloudwatch.Metric) awscloudwatch.IMetric {
 	return metric.With(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5))})
 }
 
+// iamFailureAlarm fires when the AWS/RDS metric counts any failure in each
+// of periods 5-minute periods in a row.
+func iamFailureAlarm(id, metric string, periods float64, description string) AlarmSpec {
+	return AlarmSpec{ID: id, Threshold: 1, EvaluationPeriods: periods, DatapointsToAlarm: periods, Description: description,
+		Metric: func(m *Monitoring) awscloudwatch.IMetric { return fiveMinutes(m.rdsMetric(metric, "Sum")) }}
+}
+
 // AlarmSpecs are the alarms Monitoring creates, in order.
 var AlarmSpecs = []AlarmSpec{
-	{ID: "IamAuthThrottled", Threshold: 1, EvaluationPeriods: 1, DatapointsToAlarm: 1,
-		Metric: func(m *Monitoring) awscloudwatch.IMetric {
-			return fiveMinutes(m.rdsMetric("IamDbAuthConnectionFailureThrottling", "Sum"))
-		},
-		Description: "Aurora refused IAM logins for throttling (about 200 new IAM connections a second). Lower maxNewConnectionsPerSecond or functionReservedConcurrency, keep pools warm (maxConnections), or move callers behind one pool."},
-	{ID: "IamAuthDenied", Threshold: 1, EvaluationPeriods: 2, DatapointsToAlarm: 2,
-		Metric: func(m *Monitoring) awscloudwatch.IMetric {
-			return fiveMinutes(m.rdsMetric("IamDbAuthConnectionFailureInsufficientPermissions", "Sum"))
-		},
-		Description: "IAM logins refused for missing permission for 10 minutes (longer than policy propagation). Check the caller's rds-db:connect policy names this cluster's resource id and the user; see the iam-db-auth-error log."},
-	{ID: "IamAuthInvalidToken", Threshold: 1, EvaluationPeriods: 1, DatapointsToAlarm: 1,
-		Metric: func(m *Monitoring) awscloudwatch.IMetric {
-			return fiveMinutes(m.rdsMetric("IamDbAuthConnectionFailureInvalidToken", "Sum"))
-		},
-		Description: "IAM logins with an invalid or expired token: a client signing for the wrong host, port, region or user, a skewed clock, or credentials that expired. See the iam-db-auth-error log for the reason."},
-	{ID: "IamAuthServerError", Threshold: 1, EvaluationPeriods: 2, DatapointsToAlarm: 2,
-		Metric: func(m *Monitoring) awscloudwatch.IMetric {
-			return fiveMinutes(m.rdsMetric("IamDbAuthConnectionFailureServerError", "Sum"))
-		},
-		Description: "Aurora's IAM authentication failed internally for 10 minutes: nothing to fix in the stack; check the AWS Health Dashboard and open a support case if it persists."},
+	iamFailureAlarm("IamAuthThrottled", "IamDbAuthConnectionFailureThrottling", 1,
+		"Aurora refused IAM logins for throttling (about 200 new IAM connections a second). Lower maxNewConnectionsPerSecond or functionReservedConcurrency, keep pools warm (maxConnections), or move callers behind one pool."),
+	iamFailureAlarm("IamAuthDenied", "IamDbAuthConnectionFailureInsufficientPermissions", 2,
+		"IAM logins refused for missing permission for 10 minutes (longer than policy propagation). Check the caller's rds-db:connect policy names this cluster's resource id and the user; see the iam-db-auth-error log."),
+	iamFailureAlarm("IamAuthInvalidToken", "IamDbAuthConnectionFailureInvalidToken", 1,
+		"IAM logins with an invalid or expired token: a client signing for the wrong host, port, region or user, a skewed clock, or credentials that expired. See the iam-db-auth-error log for the reason."),
+	iamFailureAlarm("IamAuthServerError", "IamDbAuthConnectionFailureServerError", 2,
+		"Aurora's IAM authentication failed internally for 10 minutes: nothing to fix in the stack; check the AWS Health Dashboard and open a support case if it persists."),
 	{ID: "ConnectionsNearLimit", EvaluationPeriods: 3, DatapointsToAlarm: 3,
 		Metric: func(m *Monitoring) awscloudwatch.IMetric {
 			return m.rdsMetric("DatabaseConnections", "Maximum")

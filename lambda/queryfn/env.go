@@ -66,20 +66,21 @@ var optionalVars = []optionalVar{
 			}
 			return ok
 		}},
-	{EnvReadTimeoutSeconds, fmt.Sprintf("an integer 1..%d (unset means %d)",
-		int(iamdb.MaxReadTimeout/time.Second), int(iamdb.DefaultReadTimeout/time.Second)),
+	timeoutVar(EnvReadTimeoutSeconds, iamdb.MaxReadTimeout, iamdb.DefaultReadTimeout, "",
+		func(c *iamdb.Config) *time.Duration { return &c.ReadTimeout }),
+	timeoutVar(EnvDialTimeoutSeconds, iamdb.MaxDialTimeout, iamdb.DefaultDialTimeout, "; at least 30 where the cluster can pause",
+		func(c *iamdb.Config) *time.Duration { return &c.DialTimeout }),
+}
+
+// timeoutVar is a variable of whole seconds, 1 to hi, for the Config
+// duration field returns.
+func timeoutVar(name string, hi, def time.Duration, note string, field func(*iamdb.Config) *time.Duration) optionalVar {
+	return optionalVar{name, fmt.Sprintf("an integer 1..%d (unset means %d%s)", int(hi/time.Second), int(def/time.Second), note),
 		func(v string, c *iamdb.Config) bool {
-			d, ok := seconds(v, 1, iamdb.MaxReadTimeout)
-			c.ReadTimeout = d
+			d, ok := seconds(v, 1, hi)
+			*field(c) = d
 			return ok
-		}},
-	{EnvDialTimeoutSeconds, fmt.Sprintf("an integer 1..%d (unset means %d; at least 30 where the cluster can pause)",
-		int(iamdb.MaxDialTimeout/time.Second), int(iamdb.DefaultDialTimeout/time.Second)),
-		func(v string, c *iamdb.Config) bool {
-			d, ok := seconds(v, 1, iamdb.MaxDialTimeout)
-			c.DialTimeout = d
-			return ok
-		}},
+		}}
 }
 
 // seconds parses a whole number of seconds, at least lo and at most hi.
