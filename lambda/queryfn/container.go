@@ -126,6 +126,10 @@ type metricsWriter struct {
 
 	mu   sync.Mutex
 	last opsmetrics.Values
+	// lastS and lastQ are the counters last written: a warm request that
+	// changed none of them returns before building anything.
+	lastS iamdb.Stats
+	lastQ Stats
 }
 
 // values maps the connector's and the handler's counters to the metrics.
@@ -150,6 +154,9 @@ func (m *metricsWriter) write(s iamdb.Stats, q Stats) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if s == m.lastS && q == m.lastQ {
+		return
+	}
 	now := values(s, q)
 	delta := make(opsmetrics.Values, len(now))
 	for k, v := range now {
@@ -161,5 +168,5 @@ func (m *metricsWriter) write(s iamdb.Stats, q Stats) {
 		m.logger.Warn("metrics not written", "error", err.Error())
 		return
 	}
-	m.last = now
+	m.last, m.lastS, m.lastQ = now, s, q
 }

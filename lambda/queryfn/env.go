@@ -114,7 +114,7 @@ var envForField = map[string]string{
 // environment, read through getenv (os.Getenv in production). DB_ENDPOINT,
 // DB_USER, DB_NAME and DB_REGION are required; DB_PORT defaults to 3306.
 // DB_MAX_CONNS, DB_MAX_NEW_CONNS_PER_SECOND, DB_NEW_CONN_BURST,
-// DB_ACCESS_DENIED_RETRY_SECONDS and DB_READ_TIMEOUT_SECONDS are optional; unset (or empty) keeps
+// DB_ACCESS_DENIED_RETRY_SECONDS, DB_READ_TIMEOUT_SECONDS and DB_DIAL_TIMEOUT_SECONDS are optional; unset (or empty) keeps
 // iamdb's default. The result has no Credentials: the caller adds them.
 // Other fields keep iamdb's defaults.
 //
