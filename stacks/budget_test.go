@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -214,5 +215,28 @@ func TestOverBudgetFleetRefusedAtSynth(t *testing.T) {
 	c.FunctionReservedConcurrency, c.MaxConnections, c.MaxCapacity = 100, 5, 4
 	if _, err := NewRdsIamStack(nil, "Over", RdsIamStackProps{Config: c}); err == nil || !strings.Contains(err.Error(), "connection budget") {
 		t.Errorf("NewRdsIamStack error = %v, want the connection budget", err)
+	}
+}
+
+// The operations keys arrive from -c as strings and from cdk.json as JSON.
+func TestOperationsKeysFromContext(t *testing.T) {
+	ctx := map[string]any{
+		"connectionHeadroom": "5", "dialTimeoutSeconds": "30", "autoPauseSeconds": 600.0, "iamAuthLogExport": "false",
+		"logRetentionDays": "30", "alarms": true, "alarmTopicArn": "arn:aws:sns:eu-west-1:123456789012:ops", "dashboard": "false",
+		"minCapacity": "0", "functionTimeoutSeconds": "40",
+	}
+	c, err := ConfigFromContext(func(k string) any { return ctx[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ConnectionHeadroom != 5 || c.DialTimeoutSeconds != 30 || c.AutoPauseSeconds != 600 || c.IamAuthLogExport ||
+		c.LogRetentionDays != 30 || !c.Alarms || c.AlarmTopicArn != ctx["alarmTopicArn"] || c.Dashboard || c.MinCapacity != 0 {
+		t.Errorf("config %+v", c)
+	}
+	for _, key := range []string{"connectionHeadroom", "dialTimeoutSeconds", "autoPauseSeconds", "iamAuthLogExport",
+		"logRetentionDays", "alarms", "alarmTopicArn", "dashboard"} {
+		if !slices.Contains(ContextKeys, key) {
+			t.Errorf("ContextKeys lacks %q", key)
+		}
 	}
 }
