@@ -106,6 +106,9 @@ func (m *passwordMethod) HandleAuthPluginData(conn *mysql.Conn, user string, ser
 	att := m.s.newAttempt(conn, user, string(m.Name()), remote)
 	usedPassword := len(clientData) > 0 && !(len(clientData) == 1 && clientData[0] == 0)
 	defer att.recoverPanic(&getter, &err, usedPassword)
+	if err := m.s.admit(att); err != nil {
+		return nil, err
+	}
 
 	if !att.tls && *m.s.opts.RequireSecureTransport {
 		return nil, att.refuse(errSecureTransportRequired(), ErrInsecureTransport)

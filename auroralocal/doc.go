@@ -44,6 +44,17 @@
 //	// dial srv.Addr() with user app_user, password token, AllowCleartextPasswords
 //	// and tls.Config{RootCAs: srv.CAPool(), ServerName: srv.Host()}.
 //
+// # Writer limits (limits.go)
+//
+// Off until a test turns them on: SetMaxConnections refuses connections
+// beyond max_connections with 1040; ThrottleIAMLogins refuses IAM logins
+// with tokens the server has not accepted before beyond a rate (server
+// clock) with 1045, recording ErrThrottled (Aurora's ThrottlingException);
+// Pause closes connections and makes the next login start a resume that
+// every login waits for (Resume ends it at once). @@require_secure_transport
+// reports Options.RequireSecureTransport for @@ and @@SESSION; @@GLOBAL is
+// GMS's process-wide value. LimitStats counts all of it.
+//
 // # Differences from Aurora that remain
 //
 //   - Error texts: privilege failures carry Aurora's numbers (1142 for

@@ -52,6 +52,9 @@ func (m *iamMethod) HandleAuthPluginData(conn *mysql.Conn, user string, _, clien
 	denied := func(reason error) error {
 		return att.refuse(errAccessDenied(user, att.clientHost, usedPassword), reason)
 	}
+	if err := m.s.admit(att); err != nil {
+		return nil, err
+	}
 
 	if !att.tls {
 		return nil, denied(ErrIAMWithoutTLS)
@@ -70,12 +73,16 @@ func (m *iamMethod) HandleAuthPluginData(conn *mysql.Conn, user string, _, clien
 	if refuse, why := m.s.faults.take(now); refuse {
 		return nil, denied(fmt.Errorf("%w: %s", ErrInjectedRefusal, why))
 	}
+	if err := m.s.limits.throttle(token, now); err != nil {
+		return nil, denied(err)
+	}
 
 	principal, err := m.s.verifier.Verify(token, user, m.s.Endpoint(), now)
 	att.event.Principal = principal
 	if err != nil {
 		return nil, denied(err)
 	}
+	m.s.limits.accepted(token, now)
 	att.succeed(principal)
 	return sql.MysqlConnectionUser{User: acct.User, Host: acct.Host}, nil
 }

@@ -30,6 +30,7 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	l.stats.connectionsOpened.Add(1)
+	l.stats.openConns.Add(1)
 	l.stats.acceptRate.add(time.Now())
 	tc := &trackedConn{Conn: c, owner: l}
 	l.mu.Lock()
@@ -109,6 +110,7 @@ func (c *trackedConn) Write(b []byte) (int, error) {
 // Close implements net.Conn.
 func (c *trackedConn) Close() error {
 	c.once.Do(func() {
+		c.owner.stats.openConns.Add(-1)
 		c.owner.mu.Lock()
 		delete(c.owner.open, c)
 		c.owner.mu.Unlock()

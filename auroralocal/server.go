@@ -44,6 +44,7 @@ type Server struct {
 	faults     loginFaults
 	stats      statsCounters
 	events     AuthLog
+	limits     limits // limits.go
 
 	// port is set by the first listen and never changes afterwards. It is
 	// atomic, not under lifeMu, because auth methods read it (Endpoint)

@@ -33,6 +33,7 @@ func (s *Server) buildSession(ctx context.Context, conn *mysql.Conn, addr string
 	// at their default "", which is still a valid answer on plain TCP.
 	_ = sess.SetStatusVariable(sqlCtx, "Ssl_cipher", cipher)
 	_ = sess.SetStatusVariable(sqlCtx, "Ssl_version", version)
+	s.initSessionVariables(sqlCtx, sess)
 	return sess, nil
 }
 

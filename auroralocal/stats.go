@@ -26,6 +26,7 @@ type statsCounters struct {
 	connectionsOpened atomic.Uint64
 	loginsOK          atomic.Uint64
 	loginsRefused     atomic.Uint64
+	openConns         atomic.Int64 // client connections open now (limits.go)
 	acceptRate        rateWindow
 }
 

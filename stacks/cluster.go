@@ -24,6 +24,15 @@ type ClusterProps struct {
 	BackupRetentionDays      int
 	// RemovalPolicy is "snapshot", "retain" or "destroy".
 	RemovalPolicy string
+	// AutoPauseSeconds is the idle time before a Serverless v2 writer with
+	// MinCapacity 0 pauses, 300-86400. Default: 0 means 300; unused
+	// unless MinCapacity is 0.
+	AutoPauseSeconds int
+	// IamAuthLogExport exports the iam-db-auth-error log to CloudWatch
+	// Logs, kept LogRetentionDays (one of CloudWatch's retentions).
+	// Default: false (no export); the app's Config turns it on.
+	IamAuthLogExport bool
+	LogRetentionDays int
 }
 
 // Cluster is an Aurora MySQL cluster that only IAM-authenticated or
@@ -98,11 +107,30 @@ func NewCluster(scope constructs.Construct, id string, props ClusterProps) (*Clu
 	if err != nil {
 		return nil, err
 	}
+	var autoPause awscdk.Duration
+	if props.Writer == WriterServerlessV2 && props.MinCapacity == 0 {
+		seconds := props.AutoPauseSeconds
+		if seconds == 0 {
+			seconds = MinAutoPauseSeconds
+		}
+		if seconds < MinAutoPauseSeconds || seconds > MaxAutoPauseSeconds {
+			return nil, &ConfigError{Key: "autoPauseSeconds", Value: seconds, Allowed: fmt.Sprintf("%d to %d seconds", MinAutoPauseSeconds, MaxAutoPauseSeconds)}
+		}
+		autoPause = awscdk.Duration_Seconds(jsii.Number(float64(seconds)))
+	}
+	logs, err := newAuthLogExport(c, props)
+	if err != nil {
+		return nil, err
+	}
 	cl.DB = awsrds.NewDatabaseCluster(c, jsii.String("Database"), &awsrds.DatabaseClusterProps{
-		Engine:                  engine,
-		Writer:                  writer,
-		ServerlessV2MinCapacity: minCap,
-		ServerlessV2MaxCapacity: maxCap,
+		ServerlessV2AutoPauseDuration: autoPause,
+		CloudwatchLogsExports:         logs.exports,
+		CloudwatchLogsRetention:       logs.retention,
+		CloudwatchLogsRetentionRole:   logs.role,
+		Engine:                        engine,
+		Writer:                        writer,
+		ServerlessV2MinCapacity:       minCap,
+		ServerlessV2MaxCapacity:       maxCap,
 		// RDS keeps the master password in Secrets Manager and rotates it
 		// itself (every 7 days); nothing but the bootstrap ever reads it.
 		ManageMasterUserPassword: jsii.Bool(true),
@@ -119,6 +147,10 @@ func NewCluster(scope constructs.Construct, id string, props ClusterProps) (*Clu
 		RemovalPolicy:            removal,
 		CopyTagsToSnapshot:       jsii.Bool(true),
 	})
+	if !props.DeletionProtection {
+		suppress(cl.DB, nagRule{ID: "AwsSolutions-RDS10",
+			Reason: "deletionProtection=false was set explicitly in context (the default is true), for a throwaway stack that must be deletable in one step."})
+	}
 	suppress(cl.DB,
 		nagRule{ID: "AwsSolutions-RDS11",
 			Reason: "The standard MySQL port is kept on purpose: a non-standard port hides nothing from a scanner inside the VPC, and the cluster is reachable only from the two function security groups in isolated subnets."},

@@ -101,6 +101,31 @@ type Config struct {
 	// Nag applies the cdk-nag AwsSolutions and Serverless packs at synth
 	// (default false; the tests always apply them).
 	Nag bool
+
+	// Operations (stacks/operations.go, stacks/budget.go,
+	// stacks/monitoring.go).
+
+	// ConnectionHeadroom is kept free of max_connections for people and
+	// maintenance in the connection budget, 0-16000 (default 10).
+	ConnectionHeadroom int
+	// DialTimeoutSeconds bounds one login attempt of the query function,
+	// 1-60 (default 5; DB_DIAL_TIMEOUT_SECONDS); at least ResumeSeconds
+	// with minCapacity 0.
+	DialTimeoutSeconds int
+	// AutoPauseSeconds is how long a writer with minCapacity 0 stays idle
+	// before it pauses, 300-86400 (default 300).
+	AutoPauseSeconds int
+	// IamAuthLogExport exports the cluster's iam-db-auth-error log to
+	// CloudWatch Logs (default true).
+	IamAuthLogExport bool
+	// LogRetentionDays is that log's retention (default 365).
+	LogRetentionDays int
+	// Alarms creates the CloudWatch alarms (default true); AlarmTopicArn,
+	// an existing SNS topic, is notified of them (default "": none).
+	Alarms        bool
+	AlarmTopicArn string
+	// Dashboard creates the CloudWatch dashboard (default true).
+	Dashboard bool
 }
 
 // MinEngineVersion is the oldest Aurora MySQL version the app accepts:
@@ -133,6 +158,16 @@ func DefaultConfig() Config {
 		MaxNewConnectionsPerSecond: 10,
 		AccessDeniedRetrySeconds:   30,
 		ReadTimeoutSeconds:         5,
+		// Required (see validateOperations): 20 containers x 2
+		// connections + 1 + 10 fits the 90 of the default 2 ACU.
+		FunctionReservedConcurrency: 20,
+		ConnectionHeadroom:          10,
+		DialTimeoutSeconds:          5,
+		AutoPauseSeconds:            300,
+		IamAuthLogExport:            true,
+		LogRetentionDays:            365,
+		Alarms:                      true,
+		Dashboard:                   true,
 	}
 }
 
@@ -192,6 +227,8 @@ var ContextKeys = []string{
 	"backupRetentionDays", "removalPolicy", "retainUser", "existingUser", "functionMemoryMb",
 	"functionTimeoutSeconds", "functionReservedConcurrency", "maxConnections",
 	"maxNewConnectionsPerSecond", "accessDeniedRetrySeconds", "readTimeoutSeconds", "nag",
+	"connectionHeadroom", "dialTimeoutSeconds", "autoPauseSeconds", "iamAuthLogExport",
+	"logRetentionDays", "alarms", "alarmTopicArn", "dashboard",
 }
 
 // ConfigFromContext builds a Config from CDK context. get returns the raw
@@ -228,6 +265,14 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 	r.integer("accessDeniedRetrySeconds", &c.AccessDeniedRetrySeconds)
 	r.integer("readTimeoutSeconds", &c.ReadTimeoutSeconds)
 	r.boolean("nag", &c.Nag)
+	r.integer("connectionHeadroom", &c.ConnectionHeadroom)
+	r.integer("dialTimeoutSeconds", &c.DialTimeoutSeconds)
+	r.integer("autoPauseSeconds", &c.AutoPauseSeconds)
+	r.boolean("iamAuthLogExport", &c.IamAuthLogExport)
+	r.integer("logRetentionDays", &c.LogRetentionDays)
+	r.boolean("alarms", &c.Alarms)
+	r.str("alarmTopicArn", &c.AlarmTopicArn)
+	r.boolean("dashboard", &c.Dashboard)
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -394,8 +439,8 @@ func (c Config) Validate() error {
 	}
 	switch c.Writer {
 	case WriterServerlessV2:
-		if c.MinCapacity < 0.5 || c.MinCapacity > 256 || c.MinCapacity*2 != float64(int(c.MinCapacity*2)) {
-			return &ConfigError{Key: "minCapacity", Value: c.MinCapacity, Allowed: "0.5 to 256 ACUs in steps of 0.5"}
+		if (c.MinCapacity < 0.5 && c.MinCapacity != 0) || c.MinCapacity > 256 || c.MinCapacity*2 != float64(int(c.MinCapacity*2)) {
+			return &ConfigError{Key: "minCapacity", Value: c.MinCapacity, Allowed: "0.5 to 256 ACUs in steps of 0.5, or 0 (auto-pause, engineVersion 3.08.0 or later)"}
 		}
 		if c.MaxCapacity < c.MinCapacity || c.MaxCapacity < 1 || c.MaxCapacity > 256 || c.MaxCapacity*2 != float64(int(c.MaxCapacity*2)) {
 			return &ConfigError{Key: "maxCapacity", Value: c.MaxCapacity, Allowed: fmt.Sprintf("1 to 256 ACUs in steps of 0.5, at least minCapacity (%g)", c.MinCapacity)}
@@ -426,7 +471,7 @@ func (c Config) Validate() error {
 		return &ConfigError{Key: "functionTimeoutSeconds", Value: c.FunctionTimeoutSeconds, Allowed: "1 to 900 seconds"}
 	}
 	if c.FunctionReservedConcurrency < 0 || c.FunctionReservedConcurrency > 1000 {
-		return &ConfigError{Key: "functionReservedConcurrency", Value: c.FunctionReservedConcurrency, Allowed: "0 (no reservation) to 1000"}
+		return &ConfigError{Key: "functionReservedConcurrency", Value: c.FunctionReservedConcurrency, Allowed: "1 to 1000 (required: it bounds the fleet's connections)"}
 	}
 	if c.MaxConnections < 1 || c.MaxConnections > 100 {
 		return &ConfigError{Key: "maxConnections", Value: c.MaxConnections, Allowed: "1 to 100 connections per container"}
@@ -442,7 +487,7 @@ func (c Config) Validate() error {
 			Allowed: fmt.Sprintf("1 to %d seconds: less than functionTimeoutSeconds (%d), so the function can notice a silent connection before Lambda ends it",
 				min(900, c.FunctionTimeoutSeconds-1), c.FunctionTimeoutSeconds)}
 	}
-	return nil
+	return c.validateOperations()
 }
 
 func validateEngineVersion(v string) error {

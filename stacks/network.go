@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -66,6 +67,12 @@ func NewNetwork(scope constructs.Construct, id string, props NetworkProps) *Netw
 			AvailabilityZones: jsii.Strings(props.AvailabilityZones...),
 			IsolatedSubnetIds: jsii.Strings(props.SubnetIDs...),
 		})
+		// Nothing here reads or adds routes (the endpoint is an
+		// interface endpoint), so the route table ids are not asked for.
+		for _, subnet := range *n.Vpc.IsolatedSubnets() {
+			awscdk.Annotations_Of(subnet).AcknowledgeWarning(jsii.String("@aws-cdk/aws-ec2:noSubnetRouteTableId"),
+				jsii.String("no route of the existing subnets is read or changed"))
+		}
 	}
 	n.Subnets = &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}
 

@@ -31,6 +31,10 @@ type QueryFunctionProps struct {
 	// DB_READ_TIMEOUT_SECONDS. A zero ReadTimeoutSeconds means
 	// DefaultConfig's (5).
 	MaxConnections, MaxNewConnectionsPerSecond, AccessDeniedRetrySeconds, ReadTimeoutSeconds int
+	// DialTimeoutSeconds bounds one login attempt (DB_DIAL_TIMEOUT_SECONDS),
+	// 1-60. Default: 0 means DefaultConfig's (5); a cluster that can pause
+	// needs ResumeSeconds (30) or more.
+	DialTimeoutSeconds int
 }
 
 // QueryFunction is the Go Lambda that signs an IAM token for each new
@@ -61,6 +65,12 @@ func NewQueryFunction(scope constructs.Construct, id string, props QueryFunction
 	if props.ReadTimeoutSeconds == 0 {
 		props.ReadTimeoutSeconds = DefaultConfig().ReadTimeoutSeconds
 	}
+	if props.DialTimeoutSeconds == 0 {
+		props.DialTimeoutSeconds = DefaultConfig().DialTimeoutSeconds
+	}
+	if props.DialTimeoutSeconds < 1 || props.DialTimeoutSeconds > MaxDialTimeoutSeconds {
+		return nil, &ConfigError{Key: "dialTimeoutSeconds", Value: props.DialTimeoutSeconds, Allowed: fmt.Sprintf("1 to %d seconds", MaxDialTimeoutSeconds)}
+	}
 	if props.ReadTimeoutSeconds < 1 || props.ReadTimeoutSeconds >= props.TimeoutSeconds {
 		return nil, &ConfigError{Key: "readTimeoutSeconds", Value: props.ReadTimeoutSeconds,
 			Allowed: fmt.Sprintf("1 second to less than the function's timeout (%d s)", props.TimeoutSeconds)}
@@ -84,6 +94,7 @@ func NewQueryFunction(scope constructs.Construct, id string, props QueryFunction
 			"DB_MAX_NEW_CONNS_PER_SECOND":    jsii.String(strconv.Itoa(props.MaxNewConnectionsPerSecond)),
 			"DB_ACCESS_DENIED_RETRY_SECONDS": jsii.String(strconv.Itoa(props.AccessDeniedRetrySeconds)),
 			"DB_READ_TIMEOUT_SECONDS":        jsii.String(strconv.Itoa(props.ReadTimeoutSeconds)),
+			"DB_DIAL_TIMEOUT_SECONDS":        jsii.String(strconv.Itoa(props.DialTimeoutSeconds)),
 		},
 	})
 

@@ -33,6 +33,8 @@ type RdsIamStack struct {
 	Users    *UserProvider
 	User     *DatabaseUser
 	Function *QueryFunction
+	// Monitoring is nil when alarms and dashboard are both off.
+	Monitoring *Monitoring
 }
 
 // NewRdsIamStack validates cfg and builds the stack.
@@ -69,6 +71,9 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 		DeletionProtection:  cfg.DeletionProtection,
 		BackupRetentionDays: cfg.BackupRetentionDays,
 		RemovalPolicy:       cfg.RemovalPolicy,
+		AutoPauseSeconds:    cfg.AutoPauseSeconds,
+		IamAuthLogExport:    cfg.IamAuthLogExport,
+		LogRetentionDays:    cfg.LogRetentionDays,
 	})
 	if err != nil {
 		return nil, err
@@ -99,8 +104,12 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 		MaxNewConnectionsPerSecond: cfg.MaxNewConnectionsPerSecond,
 		AccessDeniedRetrySeconds:   cfg.AccessDeniedRetrySeconds,
 		ReadTimeoutSeconds:         cfg.ReadTimeoutSeconds,
+		DialTimeoutSeconds:         cfg.DialTimeoutSeconds,
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := s.addMonitoring(cfg); err != nil {
 		return nil, err
 	}
 	s.addOutputs()
@@ -121,4 +130,34 @@ func (s *RdsIamStack) addOutputs() {
 		s.Function.Function.FunctionName(),
 		jsii.String(` --payload '{"action":"whoami"}' /dev/stdout`),
 	}), "Ask the function who it is logged in as")
+}
+
+// addMonitoring adds the alarms and the dashboard the configuration asks
+// for, and records the nag findings of CDK's log-retention function when
+// the auth log is exported.
+func (s *RdsIamStack) addMonitoring(cfg Config) error {
+	var authLog *string
+	if cfg.IamAuthLogExport {
+		authLog = awscdk.Fn_Join(jsii.String(""), &[]*string{
+			jsii.String("/aws/rds/cluster/"), s.Cluster.DB.ClusterIdentifier(), jsii.String("/" + IamAuthErrorLog),
+		})
+	}
+	if !cfg.Alarms && !cfg.Dashboard {
+		return nil
+	}
+	maxConns, _, err := AuroraMaxConnections(cfg)
+	if err != nil {
+		return err
+	}
+	s.Monitoring, err = NewMonitoring(s.Stack, "Monitoring", MonitoringProps{
+		Cluster:        s.Cluster,
+		Function:       s.Function,
+		Writer:         cfg.Writer,
+		MaxConnections: maxConns,
+		Alarms:         cfg.Alarms,
+		AlarmTopicArn:  cfg.AlarmTopicArn,
+		Dashboard:      cfg.Dashboard,
+		AuthLogGroup:   authLog,
+	})
+	return err
 }

@@ -10,8 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	bootstrapsql "rdsiam/bootstrap-sql"
 	"rdsiam/auroralocal/fromstack"
+	bootstrapsql "rdsiam/bootstrap-sql"
 	"rdsiam/lambda/dbuser"
 	"rdsiam/lambda/iamdb"
 )

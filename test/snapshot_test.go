@@ -30,6 +30,7 @@ func TestSnapshots(t *testing.T) {
 		"security-groups": securityGroupSnapshot,
 		"database-users":  databaseUserSnapshot,
 		"aurora":          auroraSnapshot,
+		"monitoring":      monitoringSnapshot,
 		"nag-suppressions": func(tp *template) any {
 			return nagSuppressions(tp)
 		},

@@ -303,12 +303,14 @@ func TestQueryFunction(t *testing.T) {
 		"DB_MAX_NEW_CONNS_PER_SECOND":    "10",
 		"DB_ACCESS_DENIED_RETRY_SECONDS": "30",
 		"DB_READ_TIMEOUT_SECONDS":        "5",
+		"DB_DIAL_TIMEOUT_SECONDS":        "5",
 	}
 	if !jsonEqual(vars, wantVars) {
 		t.Errorf("environment = %s\nwant %s", asJSON(vars), asJSON(wantVars))
 	}
-	if p["ReservedConcurrentExecutions"] != nil {
-		t.Errorf("default reserves concurrency %v", p["ReservedConcurrentExecutions"])
+	// Required: it bounds the fleet inside max_connections.
+	if p["ReservedConcurrentExecutions"] != float64(20) {
+		t.Errorf("default reserves concurrency %v, want 20", p["ReservedConcurrentExecutions"])
 	}
 	_, prov := tmpl(t, "provisioned").byPrefix(t, "AWS::Lambda::Function", "QueryFunction")
 	if prov.Properties["ReservedConcurrentExecutions"] != float64(50) {

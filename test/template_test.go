@@ -122,7 +122,7 @@ func synthesizeAll() error {
 		if strings.Contains(string(manifest), `"missing"`) {
 			return fmt.Errorf("variant %s needs context lookups: %s", name, manifest)
 		}
-		if t.NagFindings, err = nagFindings(manifest); err != nil {
+		if t.NagFindings, err = nagFindings(dir, manifest); err != nil {
 			return fmt.Errorf("variant %s: %w", name, err)
 		}
 		synthesized[name] = t
@@ -217,24 +217,43 @@ func asJSON(v any) string {
 
 // nagFindings reads the error and warning annotations from a cloud assembly
 // manifest.
-func nagFindings(manifest []byte) ([]string, error) {
+func nagFindings(dir string, manifest []byte) ([]string, error) {
+	type metadata map[string][]struct {
+		Type string `json:"type"`
+		Data any    `json:"data"`
+	}
 	var m struct {
 		Artifacts map[string]struct {
-			Metadata map[string][]struct {
-				Type string `json:"type"`
-				Data any    `json:"data"`
-			} `json:"metadata"`
+			Metadata metadata `json:"metadata"`
+			// Newer CDK versions write a stack's metadata, nag's
+			// annotations included, to this file instead of the
+			// manifest: reading only the manifest saw no finding at all.
+			AdditionalMetadataFile string `json:"additionalMetadataFile"`
 		} `json:"artifacts"`
 	}
 	if err := json.Unmarshal(manifest, &m); err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
 	var out []string
-	for _, a := range m.Artifacts {
-		for path, entries := range a.Metadata {
-			for _, e := range entries {
-				if e.Type == "aws:cdk:error" || e.Type == "aws:cdk:warning" {
-					out = append(out, fmt.Sprintf("%s: %s %v", path, e.Type, e.Data))
+	for name, a := range m.Artifacts {
+		all := []metadata{a.Metadata}
+		if a.AdditionalMetadataFile != "" {
+			raw, err := os.ReadFile(filepath.Join(dir, a.AdditionalMetadataFile))
+			if err != nil {
+				return nil, fmt.Errorf("artifact %s: %w", name, err)
+			}
+			var more metadata
+			if err := json.Unmarshal(raw, &more); err != nil {
+				return nil, fmt.Errorf("artifact %s: %s: %w", name, a.AdditionalMetadataFile, err)
+			}
+			all = append(all, more)
+		}
+		for _, md := range all {
+			for path, entries := range md {
+				for _, e := range entries {
+					if e.Type == "aws:cdk:error" || e.Type == "aws:cdk:warning" {
+						out = append(out, fmt.Sprintf("%s: %s %v", path, e.Type, e.Data))
+					}
 				}
 			}
 		}

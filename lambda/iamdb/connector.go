@@ -32,6 +32,8 @@ type Connector struct {
 	connectAttempts     atomic.Uint64
 	connectFailures     atomic.Uint64
 	accessDeniedRetries atomic.Uint64
+	retryTokensReused   atomic.Uint64
+	retryTokensSigned   atomic.Uint64
 	readTimeouts        atomic.Uint64
 	// connsOpened numbers logged-in connections; retiredUpTo is the
 	// highest number retired by a silent connection (see silence.go).
@@ -41,6 +43,8 @@ type Connector struct {
 // Stats are a Connector's counters since it was created, for tests,
 // benchmarks and metrics.
 type Stats struct {
+	// Logins counts connections that logged in.
+	Logins uint64
 	// TokensSigned counts tokens built with a fresh SigV4 signature.
 	TokensSigned uint64
 	// TokensReused counts connects that reused a cached token.
@@ -52,6 +56,12 @@ type Stats struct {
 	ConnectFailures uint64
 	// AccessDeniedRetries counts attempts repeated after error 1045.
 	AccessDeniedRetries uint64
+	// RetryTokensReused counts those retries that presented the token
+	// already cached (it still had more than a minute to live), and
+	// RetryTokensSigned those that needed a fresh signature. Aurora does
+	// not throttle logins that reuse one token, so a retry that re-signs
+	// spends the cluster's IAM login budget and one that reuses does not.
+	RetryTokensReused, RetryTokensSigned uint64
 	// RateLimitWaits counts attempts that waited for the new-connection
 	// rate limit, and RateLimitDelay the total time reserved for them.
 	RateLimitWaits uint64
@@ -155,7 +165,8 @@ func NewConnector(c Config) (*Connector, error) {
 //
 // Every attempt first waits for the new-connection rate limit
 // (MaxNewConnsPerSecond, NewConnBurst) and is bounded by DialTimeout. A
-// login refused with MySQL error 1045 is retried with a freshly signed token
+// login refused with MySQL error 1045 is retried, with the cached token
+// while it has more than a minute to live and a freshly signed one after,
 // after a jittered, exponentially growing delay, until the delays add up to
 // AccessDeniedRetryFor or the next attempt could not finish before ctx's
 // deadline; see retry.go. Every other error is returned at once: retrying
@@ -175,16 +186,25 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 		}
 		r.attempts++
 		c.connectAttempts.Add(1)
-		conn, sock, err := c.attempt(ctx)
+		sock := new(socketState)
+		conn, err := c.attempt(ctx, sock)
+		if refused != nil {
+			c.countRetryToken(sock)
+		}
 		if err == nil {
 			return c.track(conn, sock)
 		}
 		if !isAccessDenied(err) || c.cfg.AccessDeniedRetryFor == NoAccessDeniedRetry {
 			return nil, c.fail(err, r)
 		}
-		// The cached token is the first suspect: sign a new one, in case
-		// the credentials behind it rotated or the server's clock differs.
-		c.tokens.invalidate()
+		// The retry presents the cached token again while it has more
+		// than a minute to live (the token cache's reuse window never
+		// reaches closer to expiry, nor past the signing credentials'
+		// expiry), and a fresh one only after that. Aurora does not
+		// throttle logins that reuse a token, so a fleet refused during
+		// IAM propagation or throttled does not spend the login budget a
+		// second time on its retries; a new signature cannot fix a policy
+		// that has not propagated yet anyway.
 		d, ok := r.next(ctx, c.cfg.AccessDeniedRetryFor)
 		if !ok {
 			return nil, c.fail(err, r)
@@ -198,28 +218,38 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	}
 }
 
+// countRetryToken counts a retry's token as reused or freshly signed; an
+// attempt that failed before its token was chosen counts as neither.
+func (c *Connector) countRetryToken(sock *socketState) {
+	switch sock.token.Load() {
+	case tokenReused:
+		c.retryTokensReused.Add(1)
+	case tokenSigned:
+		c.retryTokensSigned.Add(1)
+	}
+}
+
 // attempt makes a single login attempt through the MySQL driver, which calls
 // beforeConnect to fill in the password. DialTimeout bounds the whole
 // attempt, not only the TCP connect the driver bounds itself. A failure of
 // the established socket (not a refusal, which arrives as a MySQL error)
 // is marked with ErrConnectionLost. The returned socketState belongs to
-// the connection for its life.
-func (c *Connector) attempt(ctx context.Context) (driver.Conn, *socketState, error) {
-	sock := new(socketState)
+// the connection for its life; the caller makes it.
+func (c *Connector) attempt(ctx context.Context, sock *socketState) (driver.Conn, error) {
 	actx, cancel := context.WithTimeout(context.WithValue(ctx, attemptKey{}, sock), c.cfg.DialTimeout)
 	defer cancel()
 	conn, err := c.connectOnce(actx)
 	switch {
 	case err == nil:
-		return conn, sock, nil
+		return conn, nil
 	case ctx.Err() != nil:
-		return nil, nil, err
+		return nil, err
 	case actx.Err() != nil:
-		return nil, nil, fmt.Errorf("%w (%s): %w", errAttemptTimeout, c.cfg.DialTimeout, err)
+		return nil, fmt.Errorf("%w (%s): %w", errAttemptTimeout, c.cfg.DialTimeout, err)
 	case sock.failed.Load() && mysqlErrorNumber(err) == 0:
-		return nil, nil, fmt.Errorf("%w: %w", ErrConnectionLost, err)
+		return nil, fmt.Errorf("%w: %w", ErrConnectionLost, err)
 	}
-	return nil, nil, err
+	return nil, err
 }
 
 // connectOnce makes a single login attempt through the MySQL driver.
@@ -251,9 +281,15 @@ func (c *Connector) beforeConnect(ctx context.Context, perConn *mysql.Config) er
 		return err
 	}
 	perConn.TLS = tlsCfg
-	token, err := c.tokens.get(ctx, c.src, c.cfg.Now())
+	token, fresh, err := c.tokens.get(ctx, c.src, c.cfg.Now())
 	if err != nil {
 		return err
+	}
+	if sock, _ := ctx.Value(attemptKey{}).(*socketState); sock != nil {
+		sock.token.Store(tokenReused)
+		if fresh {
+			sock.token.Store(tokenSigned)
+		}
 	}
 	perConn.Passwd = token
 	return nil
@@ -269,11 +305,14 @@ func (c *Connector) Stats() Stats {
 	signed, reused := c.tokens.counts()
 	waits, waited := c.limiter.stats()
 	return Stats{
+		Logins:              c.connsOpened.Load(),
 		TokensSigned:        signed,
 		TokensReused:        reused,
 		ConnectAttempts:     c.connectAttempts.Load(),
 		ConnectFailures:     c.connectFailures.Load(),
 		AccessDeniedRetries: c.accessDeniedRetries.Load(),
+		RetryTokensReused:   c.retryTokensReused.Load(),
+		RetryTokensSigned:   c.retryTokensSigned.Load(),
 		RateLimitWaits:      waits,
 		RateLimitDelay:      waited,
 		ReadTimeouts:        c.readTimeouts.Load(),

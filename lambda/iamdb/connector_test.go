@@ -105,7 +105,7 @@ func TestConnectorLogsInWithTokenOverTLS(t *testing.T) {
 	if got.tlsVersion < tls.VersionTLS12 {
 		t.Errorf("login used TLS version %#x, want TLS 1.2 or later", got.tlsVersion)
 	}
-	if s := conn.Stats(); s != (Stats{TokensSigned: 1, ConnectAttempts: 1}) {
+	if s := conn.Stats(); s != (Stats{Logins: 1, TokensSigned: 1, ConnectAttempts: 1}) {
 		t.Errorf("Stats = %+v, want one signed token and one attempt", s)
 	}
 }

@@ -26,7 +26,16 @@ type attemptKey struct{}
 // (how the connection explains the driver's "invalid connection").
 type socketState struct {
 	failed, silent atomic.Bool
+	// token is how the attempt's token was obtained (tokenReused or
+	// tokenSigned; 0 before beforeConnect ran), for the retry counters.
+	token atomic.Uint32
 }
+
+// socketState.token values.
+const (
+	tokenReused uint32 = iota + 1
+	tokenSigned
+)
 
 // dial is the driver's dial function: Config.Dial (or a net.Dialer), with
 // the connection wrapped so that a read or write error is recorded in the

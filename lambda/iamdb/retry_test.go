@@ -97,13 +97,15 @@ func TestAccessDeniedRetry(t *testing.T) {
 			if tt.attempts == 0 && logins < 2 {
 				t.Errorf("server saw %d logins, want retries", logins)
 			}
-			// Every retry waited first and signed a new token.
+			// Every retry waited first and, the clock standing
+			// still, presented the first token again.
 			retries := logins - 1
 			if tt.sleepErr == nil && len(delays) != retries {
 				t.Errorf("%d delays for %d retries", len(delays), retries)
 			}
-			if s.ConnectAttempts != uint64(logins) || s.AccessDeniedRetries != uint64(retries) || (tt.sleepErr == nil && s.TokensSigned != uint64(logins)) {
-				t.Errorf("Stats = %+v for %d logins; want every retry counted and signed afresh", s, logins)
+			if s.ConnectAttempts != uint64(logins) || s.AccessDeniedRetries != uint64(retries) || s.TokensSigned != 1 ||
+				s.RetryTokensReused != uint64(retries) || s.RetryTokensSigned != 0 {
+				t.Errorf("Stats = %+v for %d logins; want every retry counted, each reusing the one token", s, logins)
 			}
 			// Delays grow exponentially with jitter, and never add up
 			// to more than the budget.
@@ -143,6 +145,62 @@ func TestAccessDeniedRetry(t *testing.T) {
 			}
 			if ce.Attempts == 1 && strings.Contains(err.Error(), "attempts over") {
 				t.Errorf("error %q claims retries after one attempt", err)
+			}
+		})
+	}
+}
+
+// A refused login is retried with the token it presented while that token
+// has more than a minute to live, and with a new one after: the clock moves
+// during each backoff, so the retries cross the reuse window (10 minutes by
+// default) and the credentials' expiry margin.
+func TestAccessDeniedRetryTokenReuse(t *testing.T) {
+	tests := []struct {
+		name         string
+		step         time.Duration // the clock moves this much per backoff
+		refusals     int64
+		wantSigned   uint64 // tokens signed in all
+		wantReused   uint64 // Stats.RetryTokensReused
+		wantResigned uint64 // Stats.RetryTokensSigned
+	}{
+		{name: "clock still: one token for every retry", step: 0, refusals: 4, wantSigned: 1, wantReused: 4},
+		// Attempts at 0, 4m, 8m reuse; at 12m the token would have less
+		// than the reuse window left, so it is signed again; 16m reuses
+		// the new one.
+		{name: "clock moving: re-signed only past the reuse window", step: 4 * time.Minute, refusals: 4,
+			wantSigned: 2, wantReused: 3, wantResigned: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var clock *fakeClock
+			conn, srv, clock := newTestConnector(t, refuseFirst(tt.refusals), func(c *Config) {
+				c.AccessDeniedRetryFor = MaxAccessDeniedRetryFor
+				c.MaxNewConnsPerSecond = MaxNewConnsPerSecondLimit
+				c.NewConnBurst = MaxOpenConnsLimit
+				c.Sleep = func(context.Context, time.Duration) error {
+					clock.Set(clock.Now().Add(tt.step))
+					return nil
+				}
+			})
+			c, err := conn.Connect(context.Background())
+			if err != nil {
+				t.Fatalf("Connect: %v", err)
+			}
+			c.Close()
+			srv.stop()
+			logins := srv.seen()
+			if len(logins) != int(tt.refusals)+1 {
+				t.Fatalf("server saw %d logins, want %d", len(logins), tt.refusals+1)
+			}
+			distinct := map[string]bool{}
+			for _, l := range logins {
+				distinct[l.password] = true
+			}
+			s := conn.Stats()
+			if s.TokensSigned != tt.wantSigned || uint64(len(distinct)) != tt.wantSigned ||
+				s.RetryTokensReused != tt.wantReused || s.RetryTokensSigned != tt.wantResigned {
+				t.Errorf("signed %d (server saw %d distinct tokens), retries reused %d, re-signed %d; want %d, %d, %d",
+					s.TokensSigned, len(distinct), s.RetryTokensReused, s.RetryTokensSigned, tt.wantSigned, tt.wantReused, tt.wantResigned)
 			}
 		})
 	}

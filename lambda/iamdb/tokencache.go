@@ -32,20 +32,21 @@ type tokenSource struct {
 	reuse                  time.Duration
 }
 
-// get returns a token valid at now, reusing the cached one if it was signed
-// at or before now and is younger than src.reuse, and signing a new one
-// otherwise. A clock that moved backwards counts as "too old", so a token is
+// get returns a token valid at now and whether it was freshly signed. It
+// reuses the cached token if that was signed at or before now and is
+// younger than src.reuse (at most MaxTokenReuse: more than a minute to
+// live), and signs a new one otherwise. A clock that moved backwards counts as "too old", so a token is
 // never used before its own signing time.
-func (tc *tokenCache) get(ctx context.Context, src tokenSource, now time.Time) (string, error) {
+func (tc *tokenCache) get(ctx context.Context, src tokenSource, now time.Time) (token string, fresh bool, err error) {
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
 	if tc.token != "" && !now.Before(tc.signedAt) && now.Before(tc.reuseUntil) {
 		tc.reused++
-		return tc.token, nil
+		return tc.token, false, nil
 	}
 	token, creds, err := buildToken(ctx, src.endpoint, src.region, src.user, src.creds, now)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	until := now.Add(src.reuse)
 	if creds.CanExpire {
@@ -55,15 +56,7 @@ func (tc *tokenCache) get(ctx context.Context, src tokenSource, now time.Time) (
 	}
 	tc.token, tc.signedAt, tc.reuseUntil = token, now, until
 	tc.signed++
-	return token, nil
-}
-
-// invalidate forgets the cached token, so the next get signs a fresh one:
-// after a refused login the cached token is the first suspect.
-func (tc *tokenCache) invalidate() {
-	tc.mu.Lock()
-	defer tc.mu.Unlock()
-	tc.token = ""
+	return token, true, nil
 }
 
 // counts returns how many tokens were signed and how many reused so far.

@@ -7,12 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"rdsiam/lambda/iamdb"
+	"rdsiam/lambda/opsmetrics"
 	"rdsiam/lambda/rdstls"
 )
 
@@ -30,7 +33,20 @@ type ContainerOptions struct {
 	// RootCAs replaces the embedded Amazon RDS CA bundle, for the local
 	// stand-in and benchmarks; nil (production) verifies against RDS's CAs.
 	RootCAs *x509.CertPool
+	// Metrics receives, after each request that opened, retried or lost
+	// connections, one CloudWatch Embedded Metric Format line of the
+	// counts since the previous line (package opsmetrics); nil writes
+	// none. os.Stdout in Lambda, whose log CloudWatch reads the metrics
+	// from: no API call, nothing added to the request's latency but one
+	// write to the log pipe.
+	Metrics io.Writer
+	// Now stamps the metric lines; nil means time.Now.
+	Now func() time.Time
 }
+
+// EnvFunctionName is set by Lambda to the function's name; it is the
+// metrics' FunctionName dimension.
+const EnvFunctionName = "AWS_LAMBDA_FUNCTION_NAME"
 
 // NewContainer builds the state one Lambda container keeps for its life: it
 // reads the database settings from the environment, takes AWS credentials
@@ -69,9 +85,14 @@ func NewContainer(ctx context.Context, opts ContainerOptions) (HandlerFunc, erro
 	logger.Info("init done", "db_host", dbCfg.Host, "db_user", dbCfg.User, "db_name", dbCfg.Database, "region", dbCfg.Region)
 	h := New(conn.OpenDB())
 	readTimeout := cmp.Or(dbCfg.ReadTimeout, iamdb.DefaultReadTimeout)
+	metrics := &metricsWriter{w: opts.Metrics, function: opts.Getenv(EnvFunctionName), now: opts.Now, logger: logger}
+	if metrics.now == nil {
+		metrics.now = time.Now
+	}
 	return func(ctx context.Context, raw json.RawMessage) (Response, error) {
 		start := time.Now()
 		resp, err := h.Handle(ctx, raw)
+		metrics.write(conn.Stats(), h.Stats())
 		if err != nil {
 			if errors.Is(err, iamdb.ErrSilentConnection) {
 				// Name the knob, as the operator knows it.
@@ -94,4 +115,58 @@ func NewContainer(ctx context.Context, opts ContainerOptions) (HandlerFunc, erro
 		}
 		return resp, err
 	}, nil
+}
+
+// metricsWriter writes the counters' growth since its previous line.
+type metricsWriter struct {
+	w        io.Writer
+	function string
+	now      func() time.Time
+	logger   *slog.Logger
+
+	mu   sync.Mutex
+	last opsmetrics.Values
+	// lastS and lastQ are the counters last written: a warm request that
+	// changed none of them returns before building anything.
+	lastS iamdb.Stats
+	lastQ Stats
+}
+
+// values maps the connector's and the handler's counters to the metrics.
+func values(s iamdb.Stats, q Stats) opsmetrics.Values {
+	return opsmetrics.Values{
+		opsmetrics.Logins:               s.Logins,
+		opsmetrics.LoginFailures:        s.ConnectFailures,
+		opsmetrics.TokensSigned:         s.TokensSigned,
+		opsmetrics.TokensReused:         s.TokensReused,
+		opsmetrics.AccessDeniedRetries:  s.AccessDeniedRetries,
+		opsmetrics.RetryTokensReused:    s.RetryTokensReused,
+		opsmetrics.RetryTokensSigned:    s.RetryTokensSigned,
+		opsmetrics.RateLimitWaits:       s.RateLimitWaits,
+		opsmetrics.SilentConnections:    s.ReadTimeouts,
+		opsmetrics.OutcomeUnknownWrites: q.OutcomeUnknown,
+	}
+}
+
+func (m *metricsWriter) write(s iamdb.Stats, q Stats) {
+	if m.w == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s == m.lastS && q == m.lastQ {
+		return
+	}
+	now := values(s, q)
+	delta := make(opsmetrics.Values, len(now))
+	for k, v := range now {
+		delta[k] = v - m.last[k]
+	}
+	if err := opsmetrics.Write(m.w, m.function, m.now(), delta); err != nil {
+		// Metrics are not worth failing a request for; the log says
+		// they are missing.
+		m.logger.Warn("metrics not written", "error", err.Error())
+		return
+	}
+	m.last, m.lastS, m.lastQ = now, s, q
 }

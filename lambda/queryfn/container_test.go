@@ -75,8 +75,8 @@ func TestNewContainer(t *testing.T) {
 				}
 				return valid[k]
 			}
-			var logs bytes.Buffer
-			h, err := NewContainer(context.Background(), ContainerOptions{Getenv: getenv, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+			var logs, metrics bytes.Buffer
+			h, err := NewContainer(context.Background(), ContainerOptions{Getenv: getenv, Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: &metrics})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("NewContainer error = %v, want one containing %q", err, tt.wantErr)
@@ -108,6 +108,35 @@ func TestNewContainer(t *testing.T) {
 			}
 			if !strings.Contains(logs.String(), `"msg":"request failed"`) || !strings.Contains(logs.String(), `"tokens_signed":1`) {
 				t.Errorf("failed request was not logged with connector stats:\n%s", logs.String())
+			}
+
+			// The metric lines: none for the refused request, one
+			// per request that touched connections, each with the
+			// counts since the line before (the second request
+			// reuses the first one's token).
+			_, _ = h(context.Background(), json.RawMessage(`{"action":"count_items"}`))
+			lines := strings.Split(strings.TrimSuffix(metrics.String(), "\n"), "\n")
+			if len(lines) != 2 {
+				t.Fatalf("%d metric lines, want 2:\n%s", len(lines), metrics.String())
+			}
+			for i, want := range []map[string]float64{
+				{"TokensSigned": 1, "LoginFailures": 1},
+				{"TokensReused": 1, "LoginFailures": 1},
+			} {
+				var got map[string]any
+				if err := json.Unmarshal([]byte(lines[i]), &got); err != nil {
+					t.Fatalf("line %d: %v", i, err)
+				}
+				for k, v := range want {
+					if got[k] != v {
+						t.Errorf("line %d: %s = %v, want %v\n%s", i, k, got[k], v, lines[i])
+					}
+				}
+				for _, absent := range []string{"TokensSigned", "TokensReused"} {
+					if _, ok := want[absent]; !ok && got[absent] != nil {
+						t.Errorf("line %d carries %s = %v, a count from before it", i, absent, got[absent])
+					}
+				}
 			}
 		})
 	}

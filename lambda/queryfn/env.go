@@ -23,6 +23,7 @@ const (
 	EnvNewConnBurst             = "DB_NEW_CONN_BURST"              // iamdb.Config.NewConnBurst, 1..100
 	EnvAccessDeniedRetrySeconds = "DB_ACCESS_DENIED_RETRY_SECONDS" // iamdb.Config.AccessDeniedRetryFor, 0 (off)..300
 	EnvReadTimeoutSeconds       = "DB_READ_TIMEOUT_SECONDS"        // iamdb.Config.ReadTimeout, 1..900
+	EnvDialTimeoutSeconds       = "DB_DIAL_TIMEOUT_SECONDS"        // iamdb.Config.DialTimeout, 1..60
 )
 
 // optionalVar is one optional numeric variable: what it accepts, and how to
@@ -65,13 +66,21 @@ var optionalVars = []optionalVar{
 			}
 			return ok
 		}},
-	{EnvReadTimeoutSeconds, fmt.Sprintf("an integer 1..%d (unset means %d)",
-		int(iamdb.MaxReadTimeout/time.Second), int(iamdb.DefaultReadTimeout/time.Second)),
+	timeoutVar(EnvReadTimeoutSeconds, iamdb.MaxReadTimeout, iamdb.DefaultReadTimeout, "",
+		func(c *iamdb.Config) *time.Duration { return &c.ReadTimeout }),
+	timeoutVar(EnvDialTimeoutSeconds, iamdb.MaxDialTimeout, iamdb.DefaultDialTimeout, "; at least 30 where the cluster can pause",
+		func(c *iamdb.Config) *time.Duration { return &c.DialTimeout }),
+}
+
+// timeoutVar is a variable of whole seconds, 1 to hi, for the Config
+// duration field returns.
+func timeoutVar(name string, hi, def time.Duration, note string, field func(*iamdb.Config) *time.Duration) optionalVar {
+	return optionalVar{name, fmt.Sprintf("an integer 1..%d (unset means %d%s)", int(hi/time.Second), int(def/time.Second), note),
 		func(v string, c *iamdb.Config) bool {
-			d, ok := seconds(v, 1, iamdb.MaxReadTimeout)
-			c.ReadTimeout = d
+			d, ok := seconds(v, 1, hi)
+			*field(c) = d
 			return ok
-		}},
+		}}
 }
 
 // seconds parses a whole number of seconds, at least lo and at most hi.
@@ -98,13 +107,14 @@ var envForField = map[string]string{
 	"NewConnBurst":         EnvNewConnBurst,
 	"AccessDeniedRetryFor": EnvAccessDeniedRetrySeconds,
 	"ReadTimeout":          EnvReadTimeoutSeconds,
+	"DialTimeout":          EnvDialTimeoutSeconds,
 }
 
 // ConfigFromEnv builds the database part of an iamdb.Config from the
 // environment, read through getenv (os.Getenv in production). DB_ENDPOINT,
 // DB_USER, DB_NAME and DB_REGION are required; DB_PORT defaults to 3306.
 // DB_MAX_CONNS, DB_MAX_NEW_CONNS_PER_SECOND, DB_NEW_CONN_BURST,
-// DB_ACCESS_DENIED_RETRY_SECONDS and DB_READ_TIMEOUT_SECONDS are optional; unset (or empty) keeps
+// DB_ACCESS_DENIED_RETRY_SECONDS, DB_READ_TIMEOUT_SECONDS and DB_DIAL_TIMEOUT_SECONDS are optional; unset (or empty) keeps
 // iamdb's default. The result has no Credentials: the caller adds them.
 // Other fields keep iamdb's defaults.
 //
