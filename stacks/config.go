@@ -94,6 +94,18 @@ type Config struct {
 	// Nag applies the cdk-nag AwsSolutions and Serverless packs at synth
 	// (default false; the tests always apply them).
 	Nag bool
+	// HumanUsers are database users for people (see HumanUser), each with
+	// an IAM managed policy to attach to SSO roles. Context key
+	// "humanUsers", default one read-only user, people_ro (SELECT, SHOW VIEW).
+	HumanUsers []HumanUser
+	// CloudShellAccess adds a security group the cluster admits on 3306 for
+	// a CloudShell VPC environment, and outputs it with the subnet ids.
+	// Context key "cloudShellAccess", default false.
+	CloudShellAccess bool
+	// SSMBastion adds an SSM-managed bastion (no SSH, no public IP) with the
+	// SSM interface endpoints, for port forwarding to the cluster. Context
+	// key "ssmBastion", default false.
+	SSMBastion bool
 }
 
 // MinEngineVersion is the oldest Aurora MySQL version the app accepts:
@@ -125,6 +137,7 @@ func DefaultConfig() Config {
 		MaxNewConnectionsPerSecond: 10,
 		AccessDeniedRetrySeconds:   30,
 		ReadTimeoutSeconds:         5,
+		HumanUsers:                 DefaultHumanUsers(),
 	}
 }
 
@@ -184,6 +197,7 @@ var ContextKeys = []string{
 	"backupRetentionDays", "removalPolicy", "retainUser", "functionMemoryMb",
 	"functionTimeoutSeconds", "functionReservedConcurrency", "maxConnections",
 	"maxNewConnectionsPerSecond", "accessDeniedRetrySeconds", "readTimeoutSeconds", "nag",
+	"humanUsers", "cloudShellAccess", "ssmBastion",
 }
 
 // ConfigFromContext builds a Config from CDK context. get returns the raw
@@ -219,6 +233,9 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 	r.integer("accessDeniedRetrySeconds", &c.AccessDeniedRetrySeconds)
 	r.integer("readTimeoutSeconds", &c.ReadTimeoutSeconds)
 	r.boolean("nag", &c.Nag)
+	r.humanUsers("humanUsers", &c.HumanUsers)
+	r.boolean("cloudShellAccess", &c.CloudShellAccess)
+	r.boolean("ssmBastion", &c.SSMBastion)
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -430,7 +447,7 @@ func (c Config) Validate() error {
 			Allowed: fmt.Sprintf("1 to %d seconds: less than functionTimeoutSeconds (%d), so the function can notice a silent connection before Lambda ends it",
 				min(900, c.FunctionTimeoutSeconds-1), c.FunctionTimeoutSeconds)}
 	}
-	return nil
+	return c.validateHumanUsers()
 }
 
 func validateEngineVersion(v string) error {

@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"rdsiam/internal/stackoutputs"
 )
 
 // Lambda binaries the stack deploys, by asset name.
@@ -33,6 +35,11 @@ type RdsIamStack struct {
 	Users    *UserProvider
 	User     *DatabaseUser
 	Function *QueryFunction
+	// People are the human users (Config.HumanUsers), in order.
+	People []*PersonUser
+	// Access is how people reach the cluster (Config.CloudShellAccess,
+	// Config.SSMBastion).
+	Access *PeopleAccess
 }
 
 // NewRdsIamStack validates cfg and builds the stack.
@@ -102,7 +109,11 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 	if err != nil {
 		return nil, err
 	}
+	if err := s.addPeople(cfg); err != nil {
+		return nil, err
+	}
 	s.addOutputs()
+	s.addPeopleOutputs()
 	return s, nil
 }
 
@@ -112,7 +123,7 @@ func (s *RdsIamStack) addOutputs() {
 			Value: value, Description: jsii.String(description),
 		})
 	}
-	out("ClusterEndpoint", s.Cluster.DB.ClusterEndpoint().Hostname(), "Writer endpoint of the Aurora cluster")
+	out(stackoutputs.ClusterEndpoint, s.Cluster.DB.ClusterEndpoint().Hostname(), "Writer endpoint of the Aurora cluster")
 	out("ClusterResourceId", s.Cluster.DB.ClusterResourceIdentifier(), "Cluster resource id (the id in rds-db:connect ARNs)")
 	out("FunctionName", s.Function.Function.FunctionName(), "Query function")
 	out("InvokeCommand", awscdk.Fn_Join(jsii.String(""), &[]*string{
