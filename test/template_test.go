@@ -61,6 +61,15 @@ var variants = map[string]func(*stacks.Config){
 		c.RemovalPolicy = "destroy"
 		c.RetainUser = true
 	},
+	// People: two human users and both ways in (issue 14).
+	"people": func(c *stacks.Config) {
+		c.HumanUsers = []stacks.HumanUser{
+			{Name: "people_ro", Grants: []string{"SELECT", "SHOW VIEW"}},
+			{Name: "oncall", Grants: []string{"SELECT", "UPDATE"}},
+		}
+		c.CloudShellAccess = true
+		c.SSMBastion = true
+	},
 }
 
 func TestMain(m *testing.M) {
