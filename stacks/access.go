@@ -114,7 +114,6 @@ func newBastion(c constructs.Construct, network *Network, cluster *Cluster) awse
 		MachineImage:             awsec2.MachineImage_LatestAmazonLinux2023(&awsec2.AmazonLinux2023ImageSsmParameterProps{CpuType: awsec2.AmazonLinuxCpuType_ARM_64}),
 		SecurityGroup:            sg,
 		Role:                     role,
-		RequireImdsv2:            jsii.Bool(true),
 		AssociatePublicIpAddress: jsii.Bool(false),
 		DetailedMonitoring:       jsii.Bool(true),
 		BlockDevices: &[]*awsec2.BlockDevice{{
@@ -123,6 +122,12 @@ func newBastion(c constructs.Construct, network *Network, cluster *Cluster) awse
 				Encrypted: jsii.Bool(true), VolumeType: awsec2.EbsDeviceVolumeType_GP3, DeleteOnTermination: jsii.Bool(true),
 			}),
 		}},
+	})
+	// IMDSv2 only, set on the instance itself: the instance's RequireImdsv2
+	// would add a launch template with a fixed name ("BastionLaunchTemplate"),
+	// which two deployments in one account and region could not share.
+	instance.Instance().SetMetadataOptions(&awsec2.CfnInstance_MetadataOptionsProperty{
+		HttpTokens: jsii.String("required"), HttpEndpoint: jsii.String("enabled"),
 	})
 	suppress(instance, nagRule{ID: "AwsSolutions-EC29",
 		Reason: "The bastion holds no data and is replaced rather than repaired; termination protection would make every stack update or deletion fail on it."})

@@ -17,7 +17,7 @@ import (
 // arn:<partition>:rds-db:<region>:<account>:dbuser:<cluster resource id>/<user>,
 // the same ARN GrantConnect grants.
 func (u *DatabaseUser) ConnectArn() *string {
-	return awscdk.Stack_Of(u).FormatArn(&awscdk.ArnComponents{
+	return awscdk.Stack_Of(u.Construct).FormatArn(&awscdk.ArnComponents{
 		Service:      jsii.String("rds-db"),
 		Resource:     jsii.String("dbuser"),
 		ResourceName: awscdk.Fn_Join(jsii.String("/"), &[]*string{u.cluster.DB.ClusterResourceIdentifier(), jsii.String(u.UserName)}),

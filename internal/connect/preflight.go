@@ -3,7 +3,6 @@ package connect
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -47,7 +46,7 @@ func explain(err error, t target) error {
 	switch {
 	case errors.Is(err, ErrTunnelNotUp):
 		return err
-	case errors.Is(err, ErrTLSNotVerifiable) || isCertError(err):
+	case errors.Is(err, ErrTLSNotVerifiable) || iamdb.IsCertificateError(err) || errors.Is(err, mysql.ErrNoTLS):
 		return fmt.Errorf("%w for %s: the certificate must be issued for that name by a CA in the RDS bundle (or --ca). "+
 			"Through a tunnel, check it leads to this cluster; the name checked is the endpoint's, not the tunnel's: %w", ErrTLSNotVerifiable, t.host, err)
 	case mysqlErrorNumber(err) == iamdb.ErrNumAccessDenied:
@@ -66,16 +65,4 @@ func mysqlErrorNumber(err error) uint16 {
 		return me.Number
 	}
 	return 0
-}
-
-// isCertError reports a failed certificate verification.
-func isCertError(err error) bool {
-	var (
-		unknownCA x509.UnknownAuthorityError
-		hostname  x509.HostnameError
-		invalid   x509.CertificateInvalidError
-		verify    *tls.CertificateVerificationError
-	)
-	return errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &verify) ||
-		errors.Is(err, mysql.ErrNoTLS)
 }
