@@ -284,7 +284,11 @@ func Run(ctx context.Context, o Options) error {
 	}
 	fmt.Fprintf(o.Stderr, "rdsiam connect: %s as %s on %s:%d (region %s) with %s (%s)%s\n",
 		client.Kind, t.user, t.host, t.port, t.region, client.Path, client.Version, viaNote(via))
-	cmd := exec.CommandContext(ctx, client.Path, client.Args(s, o.ClientArgs)...)
+	// Not CommandContext: Ctrl-C reaches the client itself (same terminal),
+	// which cancels the running statement and carries on; killing it with
+	// ctx would end the whole session instead. The hop outlives ctx until
+	// the client exits.
+	cmd := exec.Command(client.Path, client.Args(s, o.ClientArgs)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
 	if err := cmd.Run(); err != nil {
 		if ee, ok := errors.AsType[*exec.ExitError](err); ok {

@@ -28,6 +28,11 @@ import (
 // SSLRequest packet), so the hop relays those two packets, does both
 // handshakes, and then copies decrypted bytes both ways unchanged: the
 // login, with the token, happens end to end inside the two TLS sessions.
+//
+// The hop adds no credential: another local user who connects to its port
+// reaches the server's login prompt and nothing more, as from inside the
+// VPC. And only this process holds the key of the hop's certificate, so a
+// program that took the port first could not pass the client's verification.
 
 // clientSSL is the CLIENT_SSL capability flag.
 const clientSSL = 0x0800
