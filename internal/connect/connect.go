@@ -328,7 +328,7 @@ func rootCAs(file string) (*x509.CertPool, error) {
 // printed only here, on request, to stdout, like aws rds
 // generate-db-auth-token; it is good for 15 minutes.
 func printSettings(w io.Writer, t target, s Session, token string, signedAt time.Time) {
-	fmt.Fprintf(w, `Settings for a GUI tool (MySQL Workbench, DBeaver, DataGrip, …); keep this running until you are done.
+	fmt.Fprintf(w, `Settings for a GUI tool; keep this running until you are done.
   host:        %s
   port:        %d
   user:        %s
@@ -336,7 +336,7 @@ func printSettings(w io.Writer, t target, s Session, token string, signedAt time
   password:    %s
   SSL/TLS:     required; verify the server certificate (VERIFY_IDENTITY / "verify-full")
   SSL CA file: %s
-  cleartext authentication plugin: allowed (MySQL Connector/J: allowPublicKeyRetrieval=false, sslMode=VERIFY_IDENTITY; DBeaver: "Allow cleartext passwords")
+  cleartext authentication (mysql_clear_password): allow it if the tool asks; the token travels inside TLS
 The password is an IAM token for %s:%d: new logins with it work until %s; run this again for a new one.
 The tool connects to rdsiam's local TLS hop, which verifies the cluster as %s.
 `, s.Host, s.Port, t.user, t.database, token, s.CAFile, t.host, t.port, signedAt.Add(iamdb.TokenLifetime).Format(time.Kitchen), t.host)

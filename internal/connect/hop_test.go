@@ -46,7 +46,7 @@ func sslRequest(caps uint32) []byte {
 	return packet(1, p)
 }
 
-func startFakeMySQL(t *testing.T, names []string, caps uint16) *fakeMySQL {
+func startFakeMySQL(t testing.TB, names []string, caps uint16) *fakeMySQL {
 	t.Helper()
 	pki, err := localpki.Issue("fake RDS CA", names, time.Now(), time.Hour)
 	if err != nil {
@@ -89,7 +89,7 @@ func startFakeMySQL(t *testing.T, names []string, caps uint16) *fakeMySQL {
 // clientThroughHop speaks to the hop as a MySQL client does, verifying the
 // hop's certificate for 127.0.0.1 against its CA, and returns the TLS
 // session (or the error of the step that failed).
-func clientThroughHop(t *testing.T, h *Hop, askTLS bool) (*tls.Conn, error) {
+func clientThroughHop(t testing.TB, h *Hop, askTLS bool) (*tls.Conn, error) {
 	t.Helper()
 	c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(h.Port())))
 	if err != nil {
@@ -113,7 +113,7 @@ func clientThroughHop(t *testing.T, h *Hop, askTLS bool) (*tls.Conn, error) {
 
 // startTestHop starts a hop to srv that verifies it as realName, and
 // collects the hop's errors.
-func startTestHop(t *testing.T, srv *fakeMySQL, realName string) (*Hop, func() []error) {
+func startTestHop(t testing.TB, srv *fakeMySQL, realName string) (*Hop, func() []error) {
 	t.Helper()
 	var mu sync.Mutex
 	var errs []error
