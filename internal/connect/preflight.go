@@ -50,11 +50,9 @@ func explain(err error, t target) error {
 		return fmt.Errorf("%w for %s: the certificate must be issued for that name by a CA in the RDS bundle (or --ca). "+
 			"Through a tunnel, check it leads to this cluster; the name checked is the endpoint's, not the tunnel's: %w", ErrTLSNotVerifiable, t.host, err)
 	case mysqlErrorNumber(err) == iamdb.ErrNumAccessDenied:
-		return fmt.Errorf("%w as %q: your AWS identity is not allowed to log in as this user. It needs rds-db:connect on "+
-			"arn:aws:rds-db:%s:<account>:dbuser:<cluster resource id>/%s: attach the stack's managed policy for %s "+
-			"(output HumanUser<N>Policy) to your role or SSO permission set; right after that, or after a deploy, allow a minute. "+
-			"Also check the user exists and the region (%s) and endpoint are the cluster's: %w",
-			ErrNotAllowed, t.user, t.region, t.user, t.user, t.region, err)
+		return fmt.Errorf("%w as %q: your AWS identity may not log in as this user. Attach the stack's managed policy for %s "+
+			"(output HumanUser<N>Policy, rds-db:connect on dbuser:<cluster resource id>/%s) to your role or SSO permission set, "+
+			"then allow a minute: %w", ErrNotAllowed, t.user, t.user, t.user, err)
 	}
 	return fmt.Errorf("connect: log in to %s:%d as %q: %w", t.host, t.port, t.user, err)
 }
