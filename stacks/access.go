@@ -3,6 +3,7 @@ package stacks
 import (
 	"fmt"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -35,6 +36,9 @@ type PeopleAccess struct {
 	constructs.Construct
 	CloudShellSecurityGroup awsec2.SecurityGroup
 	Bastion                 awsec2.Instance
+	// BastionSessionPolicy lets a principal start port forwarding through
+	// the bastion, and nothing else there (no shell); attached to nothing.
+	BastionSessionPolicy awsiam.ManagedPolicy
 }
 
 // bastionInstanceType is the smallest Graviton type: the bastion only relays
@@ -58,6 +62,7 @@ func NewPeopleAccess(scope constructs.Construct, id string, props PeopleAccessPr
 	}
 	if props.Bastion {
 		a.Bastion = newBastion(c, props.Network, props.Cluster)
+		a.BastionSessionPolicy = newBastionSessionPolicy(c, a.Bastion)
 	}
 	return a, nil
 }
@@ -132,4 +137,41 @@ func newBastion(c constructs.Construct, network *Network, cluster *Cluster) awse
 	suppress(instance, nagRule{ID: "AwsSolutions-EC29",
 		Reason: "The bastion holds no data and is replaced rather than repaired; termination protection would make every stack update or deletion fail on it."})
 	return instance
+}
+
+// BastionSessionPolicyName is the managed policy people attach (with a
+// human user's connect policy) to use the bastion: "<stack>-bastion-session".
+func BastionSessionPolicyName(stackName string) string {
+	return stackName + "-bastion-session"
+}
+
+// newBastionSessionPolicy allows Session Manager port forwarding to the
+// bastion with AWS-StartPortForwardingSessionToRemoteHost only. The
+// ssm:SessionDocumentAccessCheck condition makes Session Manager check the
+// document even when none is named; without it, StartSession on the
+// instance would also open the default shell session.
+func newBastionSessionPolicy(c constructs.Construct, bastion awsec2.Instance) awsiam.ManagedPolicy {
+	stack := awscdk.Stack_Of(c)
+	instanceArn := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ec2"), Resource: jsii.String("instance"), ResourceName: bastion.InstanceId()})
+	documentArn := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ssm"), Account: jsii.String(""), Resource: jsii.String("document"), ResourceName: jsii.String("AWS-StartPortForwardingSessionToRemoteHost")})
+	ownSessions := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ssm"), Resource: jsii.String("session"), ResourceName: jsii.String("${aws:userid}-*")})
+	policy := awsiam.NewManagedPolicy(c, jsii.String("BastionSessionPolicy"), &awsiam.ManagedPolicyProps{
+		ManagedPolicyName: jsii.String(BastionSessionPolicyName(*stack.StackName())),
+		Description:       jsii.String("rdsiam: port forwarding to the database through the SSM bastion (rdsiam connect --ssm); no shell"),
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:    jsii.Strings("ssm:StartSession"),
+				Resources:  &[]*string{instanceArn, documentArn},
+				Conditions: &map[string]any{"BoolIfExists": map[string]any{"ssm:SessionDocumentAccessCheck": "true"}},
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings("ssm:TerminateSession", "ssm:ResumeSession"),
+				Resources: &[]*string{ownSessions},
+			}),
+		},
+	})
+	suppress(policy, nagRule{ID: "AwsSolutions-IAM5",
+		AppliesTo: []string{"Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:session/${aws:userid}-*"},
+		Reason:    "A person may end or resume only the sessions Session Manager named after their own user id; session ids are not known in advance."})
+	return policy
 }

@@ -111,5 +111,9 @@ func (c Config) validateHumanUsers() error {
 				Allowed: fmt.Sprintf("a stackName and user name whose policy name \"<stackName>-connect-<name>\" fits IAM's %d characters", maxPolicyNameLen)}
 		}
 	}
+	if n := BastionSessionPolicyName(c.StackName); c.SSMBastion && len(n) > maxPolicyNameLen {
+		return &ConfigError{Key: "stackName", Value: c.StackName, Reason: fmt.Sprintf("with ssmBastion its policy name %q is %d characters", n, len(n)),
+			Allowed: fmt.Sprintf("a stackName whose policy name \"<stackName>-bastion-session\" fits IAM's %d characters", maxPolicyNameLen)}
+	}
 	return nil
 }

@@ -32,6 +32,7 @@ func TestHumanUsersRejected(t *testing.T) {
 		{"same as the function's user", map[string]any{"humanUsers": `[{"name":"APP_USER","grants":["SELECT"]}]`}, "humanUsers[0].name", "APP_USER"},
 		{"duplicate ignoring case", map[string]any{"humanUsers": `[{"name":"ro","grants":["SELECT"]},{"name":"RO","grants":["SELECT"]}]`}, "humanUsers[1].name", "RO"},
 		{"policy name too long", map[string]any{"stackName": long, "humanUsers": `[{"name":"people_readonly_users","grants":["SELECT"]}]`}, "humanUsers[0].name", "people_readonly_users"},
+		{"bastion policy name too long", map[string]any{"stackName": strings.Repeat("s", 120), "ssmBastion": true, "humanUsers": "[]"}, "stackName", "-bastion-session"},
 		{"too many", map[string]any{"humanUsers": strings.Repeat(`{"name":"u","grants":["SELECT"]},`, 10) + `{}`}, "humanUsers", ""},
 		{"cloudShellAccess not a bool", map[string]any{"cloudShellAccess": "sure"}, "cloudShellAccess", "sure"},
 		{"ssmBastion not a bool", map[string]any{"ssmBastion": 1.0}, "ssmBastion", "1"},

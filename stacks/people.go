@@ -135,5 +135,7 @@ func (s *RdsIamStack) addPeopleOutputs() {
 	}
 	if b := s.Access.Bastion; b != nil {
 		out(stackoutputs.BastionInstanceID, b.InstanceId(), "SSM-managed bastion for port forwarding (rdsiam connect --ssm)")
+		out(stackoutputs.BastionSessionPolicy, s.Access.BastionSessionPolicy.ManagedPolicyArn(),
+			"Managed policy allowing port forwarding through the bastion (no shell): attach it, with a human user's policy, to the SSO roles that use rdsiam connect --ssm")
 	}
 }

@@ -52,7 +52,7 @@ func peopleSnapshot(tp *template) any {
 	}
 	outputs := map[string]any{}
 	for _, k := range []string{"ClusterPort", "DatabaseName", "HumanUsers", "HumanUser1Policy", "HumanUser2Policy",
-		"VpcId", "CloudShellSecurityGroupId", "CloudShellSubnetIds", "BastionInstanceId"} {
+		"VpcId", "CloudShellSecurityGroupId", "CloudShellSubnetIds", "BastionInstanceId", "BastionSessionPolicy"} {
 		if o, ok := tp.Outputs[k]; ok {
 			outputs[k] = o.Value
 		}

@@ -120,23 +120,15 @@ func TestPeopleAccess(t *testing.T) {
 	bastionSG, _ := tp.byPrefix(t, "AWS::EC2::SecurityGroup", "PeopleAccessBastionSecurityGroup")
 	querySG, _ := tp.byPrefix(t, "AWS::EC2::SecurityGroup", "QueryFunctionSecurityGroup")
 	handlerSG, _ := tp.byPrefix(t, "AWS::EC2::SecurityGroup", "DatabaseUsersHandlerSecurityGroup")
-	var sources []string
-	for _, id := range tp.ofType("AWS::EC2::SecurityGroupIngress") {
-		p := tp.Resources[id].Properties
-		if !jsonEqual(p["GroupId"], getAtt(clusterSG, "GroupId")) {
-			continue
-		}
-		if p["FromPort"] != float64(3306) || p["ToPort"] != float64(3306) {
-			t.Errorf("cluster ingress %s: %s", id, asJSON(p))
-		}
-		att, _ := p["SourceSecurityGroupId"].(map[string]any)["Fn::GetAtt"].([]any)
-		sources = append(sources, att[0].(string))
-	}
+	sources := clusterIngressSources(t, tp, clusterSG)
 	want := []string{querySG, handlerSG, shellSG, bastionSG}
 	slices.Sort(sources)
 	slices.Sort(want)
 	if !slices.Equal(sources, want) {
 		t.Errorf("cluster admits %v, want %v", sources, want)
+	}
+	if hasOpenIngress(tp) {
+		t.Errorf("a security group admits 0.0.0.0/0 or ::/0")
 	}
 	// The CloudShell group may only reach the cluster on 3306: one egress
 	// rule (CloudFormation then drops the default allow-all) and no inline one.
@@ -184,6 +176,31 @@ func TestPeopleAccess(t *testing.T) {
 	if arns := asJSON(role.Properties["ManagedPolicyArns"]); !strings.Contains(arns, "AmazonSSMManagedInstanceCore") || strings.Count(arns, "policy/") != 1 {
 		t.Errorf("bastion role managed policies %s", arns)
 	}
+	// The bastion session policy: port forwarding to this instance with the
+	// one document (checked even when none is named), ending only one's own
+	// sessions; attached to nothing.
+	polID := outputRef(t, tp, stackoutputs.BastionSessionPolicy)
+	pol := tp.Resources[polID].Properties
+	if pol["ManagedPolicyName"] != stacks.BastionSessionPolicyName("RdsIam") || pol["Roles"] != nil || pol["Users"] != nil || pol["Groups"] != nil {
+		t.Errorf("bastion session policy %s: %s", polID, asJSON(pol))
+	}
+	doc := asJSON(readable(pol["PolicyDocument"]))
+	for _, want := range []string{
+		`"Action":"ssm:StartSession"`,
+		`"Condition":{"BoolIfExists":{"ssm:SessionDocumentAccessCheck":"true"}}`,
+		`instance/${` + instID + `}`,
+		`::document/AWS-StartPortForwardingSessionToRemoteHost`,
+		`"Action":["ssm:TerminateSession","ssm:ResumeSession"]`,
+		`session/${aws:userid}-*`,
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("bastion session policy lacks %s: %s", want, doc)
+		}
+	}
+	if strings.Count(doc, `"Effect":"Allow"`) != 2 || strings.Contains(doc, "ssm:SendCommand") || strings.Contains(doc, `"Resource":"*"`) {
+		t.Errorf("bastion session policy allows more: %s", doc)
+	}
+
 	var services []string
 	for _, id := range tp.ofType("AWS::EC2::VPCEndpoint") {
 		ep := tp.Resources[id].Properties

@@ -80,7 +80,7 @@ func startSSMSession(ctx context.Context, start StartFunc, out io.Writer, region
 		select {
 		case err := <-p.Done:
 			return "", Process{}, fmt.Errorf("%w: the SSM session ended before its port %d opened (%v); check the Session Manager plugin is installed, "+
-				"your role may ssm:StartSession on %s, and the bastion is online (aws ssm describe-instance-information)", ErrTunnelNotUp, localPort, err, bastion)
+				"your role may ssm:StartSession on %s (the stack's BastionSessionPolicy), and the bastion is online (aws ssm describe-instance-information)", ErrTunnelNotUp, localPort, err, bastion)
 		case <-wait.Done():
 			p.Stop()
 			if errors.Is(ctx.Err(), context.Canceled) {

@@ -24,6 +24,9 @@ const (
 	VpcID = "VpcId"
 	// BastionInstanceID is the SSM-managed bastion (only with ssmBastion).
 	BastionInstanceID = "BastionInstanceId"
+	// BastionSessionPolicy is the ARN of the managed policy that allows
+	// port forwarding through the bastion (only with ssmBastion).
+	BastionSessionPolicy = "BastionSessionPolicy"
 )
 
 // HumanUserPolicy is the output holding the ARN of the managed policy for
