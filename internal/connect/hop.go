@@ -16,9 +16,9 @@ import (
 
 // The hop exists because of the tunnel trap: through a tunnel the client
 // dials localhost, but the server's certificate names the cluster endpoint,
-// and neither the MariaDB nor the Oracle MySQL client can verify a
-// certificate for a name other than the one it dialled. Turning verification
-// off would send the token, a cleartext password, to whoever answers.
+// and the MariaDB and Oracle MySQL clients check the certificate against the
+// name they dialled. Turning verification off would send the token, a
+// cleartext password, to whoever answers.
 //
 // So the client talks TLS to this hop on 127.0.0.1, verified against a CA
 // that exists only in this process (its certificate goes to the client's
