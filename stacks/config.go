@@ -126,6 +126,18 @@ type Config struct {
 	AlarmTopicArn string
 	// Dashboard creates the CloudWatch dashboard (default true).
 	Dashboard bool
+	// HumanUsers are database users for people (see HumanUser), each with
+	// an IAM managed policy to attach to SSO roles. Context key
+	// "humanUsers", default one read-only user, people_ro (SELECT, SHOW VIEW).
+	HumanUsers []HumanUser
+	// CloudShellAccess adds a security group the cluster admits on 3306 for
+	// a CloudShell VPC environment, and outputs it with the subnet ids.
+	// Context key "cloudShellAccess", default false.
+	CloudShellAccess bool
+	// SSMBastion adds an SSM-managed bastion (no SSH, no public IP) with the
+	// SSM interface endpoints, for port forwarding to the cluster. Context
+	// key "ssmBastion", default false.
+	SSMBastion bool
 }
 
 // MinEngineVersion is the oldest Aurora MySQL version the app accepts:
@@ -168,6 +180,7 @@ func DefaultConfig() Config {
 		LogRetentionDays:            365,
 		Alarms:                      true,
 		Dashboard:                   true,
+		HumanUsers:                  DefaultHumanUsers(),
 	}
 }
 
@@ -229,6 +242,7 @@ var ContextKeys = []string{
 	"maxNewConnectionsPerSecond", "accessDeniedRetrySeconds", "readTimeoutSeconds", "nag",
 	"connectionHeadroom", "dialTimeoutSeconds", "autoPauseSeconds", "iamAuthLogExport",
 	"logRetentionDays", "alarms", "alarmTopicArn", "dashboard",
+	"humanUsers", "cloudShellAccess", "ssmBastion",
 }
 
 // ConfigFromContext builds a Config from CDK context. get returns the raw
@@ -273,6 +287,9 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 	r.boolean("alarms", &c.Alarms)
 	r.str("alarmTopicArn", &c.AlarmTopicArn)
 	r.boolean("dashboard", &c.Dashboard)
+	r.humanUsers("humanUsers", &c.HumanUsers)
+	r.boolean("cloudShellAccess", &c.CloudShellAccess)
+	r.boolean("ssmBastion", &c.SSMBastion)
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -487,7 +504,10 @@ func (c Config) Validate() error {
 			Allowed: fmt.Sprintf("1 to %d seconds: less than functionTimeoutSeconds (%d), so the function can notice a silent connection before Lambda ends it",
 				min(900, c.FunctionTimeoutSeconds-1), c.FunctionTimeoutSeconds)}
 	}
-	return c.validateOperations()
+	if err := c.validateOperations(); err != nil {
+		return err
+	}
+	return c.validateHumanUsers()
 }
 
 func validateEngineVersion(v string) error {

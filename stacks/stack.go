@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"rdsiam/internal/stackoutputs"
 )
 
 // Lambda binaries the stack deploys, by asset name.
@@ -35,6 +37,11 @@ type RdsIamStack struct {
 	Function *QueryFunction
 	// Monitoring is nil when alarms and dashboard are both off.
 	Monitoring *Monitoring
+	// People are the human users (Config.HumanUsers), in order.
+	People []*PersonUser
+	// Access is how people reach the cluster (Config.CloudShellAccess,
+	// Config.SSMBastion).
+	Access *PeopleAccess
 }
 
 // NewRdsIamStack validates cfg and builds the stack.
@@ -112,7 +119,11 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 	if err := s.addMonitoring(cfg); err != nil {
 		return nil, err
 	}
+	if err := s.addPeople(cfg); err != nil {
+		return nil, err
+	}
 	s.addOutputs()
+	s.addPeopleOutputs()
 	return s, nil
 }
 
@@ -122,7 +133,7 @@ func (s *RdsIamStack) addOutputs() {
 			Value: value, Description: jsii.String(description),
 		})
 	}
-	out("ClusterEndpoint", s.Cluster.DB.ClusterEndpoint().Hostname(), "Writer endpoint of the Aurora cluster")
+	out(stackoutputs.ClusterEndpoint, s.Cluster.DB.ClusterEndpoint().Hostname(), "Writer endpoint of the Aurora cluster")
 	out("ClusterResourceId", s.Cluster.DB.ClusterResourceIdentifier(), "Cluster resource id (the id in rds-db:connect ARNs)")
 	out("FunctionName", s.Function.Function.FunctionName(), "Query function")
 	out("InvokeCommand", awscdk.Fn_Join(jsii.String(""), &[]*string{

@@ -36,16 +36,22 @@ func TestSnapshots(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			var buf bytes.Buffer
-			enc := json.NewEncoder(&buf)
-			enc.SetEscapeHTML(false) // keep <, > and & readable in the diff
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(readable(build(tp))); err != nil {
-				t.Fatal(err)
-			}
-			compareSnapshot(t, filepath.Join("snapshots", name+".json"), buf.Bytes())
+			compareSnapshot(t, filepath.Join("snapshots", name+".json"), snapshotJSON(t, build(tp)))
 		})
 	}
+}
+
+// snapshotJSON is v made readable, as indented JSON.
+func snapshotJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // keep <, > and & readable in the diff
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(readable(v)); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 func compareSnapshot(t *testing.T, path string, got []byte) {

@@ -62,6 +62,15 @@ var variants = map[string]func(*stacks.Config){
 		c.RetainUser = true
 		c.ExistingUser = "adopt"
 	},
+	// People: two human users and both ways in (issue 14).
+	"people": func(c *stacks.Config) {
+		c.HumanUsers = []stacks.HumanUser{
+			{Name: "people_ro", Grants: []string{"SELECT", "SHOW VIEW"}},
+			{Name: "oncall", Grants: []string{"SELECT", "UPDATE"}},
+		}
+		c.CloudShellAccess = true
+		c.SSMBastion = true
+	},
 }
 
 func TestMain(m *testing.M) {

@@ -28,6 +28,11 @@ type Options struct {
 	// Dir is where EngineMariaDB makes its throw-away data directory.
 	// Default: <module root>/.build/mariadb/run.
 	Dir string
+	// Endpoint is the host name the stand-in plays (tokens are signed for
+	// it, its certificate names it); "" means auroralocal.DefaultEndpoint.
+	Endpoint string
+	// People are principals standing for people's roles (see Person).
+	People []Person
 }
 
 // LocalClusterResourceID stands for the cluster's DBClusterResourceId.
@@ -44,6 +49,8 @@ type Local struct {
 	// QueryKeys and BootstrapKeys are the test credentials of the query and
 	// bootstrap roles.
 	QueryKeys, BootstrapKeys aws.Credentials
+	// PeopleKeys are the test credentials of Options.People, by name.
+	PeopleKeys map[string]aws.Credentials
 
 	bootstrapPolicies iampolicy.PolicySet
 }
@@ -57,9 +64,12 @@ func Start(s *Stack, opts Options) (*Local, error) {
 	if opts.Account == "" {
 		opts.Account = auroralocal.DefaultAccount
 	}
+	if opts.Endpoint == "" {
+		opts.Endpoint = auroralocal.DefaultEndpoint
+	}
 	l := &Local{Stack: s}
 	l.Env = s.Env(Place{Partition: auroralocal.Partition, Region: opts.Region, Account: opts.Account,
-		ClusterResourceID: LocalClusterResourceID, Host: auroralocal.DefaultEndpoint})
+		ClusterResourceID: LocalClusterResourceID, Host: opts.Endpoint})
 
 	var principals []auroralocal.Principal
 	for _, role := range []struct {
@@ -85,8 +95,13 @@ func Start(s *Stack, opts Options) (*Local, error) {
 			Authorize:       policies.Authorize,
 		})
 	}
+	people, err := l.personPrincipals(opts.People, opts.Account)
+	if err != nil {
+		return nil, err
+	}
+	principals = append(principals, people...)
 	srv, err := startEngine(opts.Engine, auroralocal.Options{
-		Port: opts.Port, Region: opts.Region, Account: opts.Account,
+		Port: opts.Port, Endpoint: opts.Endpoint, Region: opts.Region, Account: opts.Account,
 		ClusterResourceID: LocalClusterResourceID, Principals: principals, Logger: opts.Logger,
 	}, opts.Dir)
 	if err != nil {

@@ -106,15 +106,9 @@ func (c *Connector) hint(err error) string {
 	case ErrNumSecureTransportRequired:
 		return "the server requires TLS and this connection was not encrypted (not retried)"
 	}
-	var (
-		unknownCA x509.UnknownAuthorityError
-		hostname  x509.HostnameError
-		invalid   x509.CertificateInvalidError
-		verify    *tls.CertificateVerificationError
-		dnsErr    *net.DNSError
-	)
+	var dnsErr *net.DNSError
 	switch {
-	case errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &invalid), errors.As(err, &verify):
+	case IsCertificateError(err):
 		return fmt.Sprintf("the server certificate did not verify for %q: Host must be the cluster endpoint name the certificate is issued for, "+
 			"and the CA bundle must include its issuer (not retried)", c.cfg.Host)
 	case errors.Is(err, mysql.ErrNoTLS):
@@ -130,4 +124,17 @@ func (c *Connector) hint(err error) string {
 		return "nothing accepts connections at that address: the cluster may be restarting or failing over, or the port is wrong"
 	}
 	return ""
+}
+
+// IsCertificateError reports whether err is a server certificate that did
+// not verify: an unknown CA, another host name, an expired or otherwise
+// invalid certificate.
+func IsCertificateError(err error) bool {
+	var (
+		unknownCA x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+		verify    *tls.CertificateVerificationError
+	)
+	return errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &verify)
 }
