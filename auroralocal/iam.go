@@ -73,8 +73,15 @@ func (m *iamMethod) HandleAuthPluginData(conn *mysql.Conn, user string, _, clien
 		return nil, denied(fmt.Errorf("%w: %s", ErrInjectedRefusal, why))
 	}
 
+	// Through a door (proxy, reader endpoint) the token is signed for the
+	// door's endpoint and authorized against the door's resource ARN.
+	d := m.s.doorOf(remote)
+	endpoint, resource := m.s.Endpoint(), m.s.dbUserARN(user)
+	if d != nil {
+		endpoint, resource = d.endpoint(), d.dbUserARN(user)
+	}
 	claims, err := sigv4.Verify(token, sigv4.Expect{
-		Endpoint: m.s.Endpoint(),
+		Endpoint: endpoint,
 		User:     user,
 		Region:   m.s.opts.Region,
 	}, now, m.s.lookupKey)
@@ -84,13 +91,15 @@ func (m *iamMethod) HandleAuthPluginData(conn *mysql.Conn, user string, _, clien
 	p := m.s.principals[claims.AccessKeyID]
 	att.event.Principal = p.ARN
 
-	resource := m.s.dbUserARN(user)
 	allowed, err := authorize(p, ConnectAction, resource)
 	if err != nil {
 		return nil, denied(fmt.Errorf("%w: %s on %s for %s: %v", ErrAuthorizeFailed, ConnectAction, resource, p.ARN, err))
 	}
 	if !allowed {
 		return nil, denied(fmt.Errorf("%w: %s denied %s on %s", ErrNotAuthorized, p.ARN, ConnectAction, resource))
+	}
+	if err := d.checkBackend(user); err != nil {
+		return nil, denied(err)
 	}
 	att.succeed(p.ARN)
 	return sql.MysqlConnectionUser{User: acct.User, Host: acct.Host}, nil
