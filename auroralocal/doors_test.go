@@ -64,6 +64,10 @@ func TestProxyEndpointARNs(t *testing.T) {
 				if err != nil {
 					t.Fatalf("login: %v (server: %v)", err, srv.LastAuthError())
 				}
+				events := srv.AuthEvents()
+				if last := events[len(events)-1]; !last.OK || last.Endpoint != tc.host {
+					t.Errorf("last event %+v, want a login through %s", last, tc.host)
+				}
 				return
 			}
 			if tc.want == errAny {

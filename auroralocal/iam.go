@@ -77,8 +77,10 @@ func (m *iamMethod) HandleAuthPluginData(conn *mysql.Conn, user string, _, clien
 	// door's endpoint and authorized against the door's resource ARN.
 	d := m.s.doorOf(remote)
 	endpoint, resource := m.s.Endpoint(), m.s.dbUserARN(user)
+	att.event.Endpoint = m.s.Host()
 	if d != nil {
 		endpoint, resource = d.endpoint(), d.dbUserARN(user)
+		att.event.Endpoint = d.host
 	}
 	claims, err := sigv4.Verify(token, sigv4.Expect{
 		Endpoint: endpoint,

@@ -101,6 +101,14 @@ type Config struct {
 	// Nag applies the cdk-nag AwsSolutions and Serverless packs at synth
 	// (default false; the tests always apply them).
 	Nag bool
+	// Proxy puts an RDS Proxy with end-to-end IAM authentication in front
+	// of the writer; the query function connects to it (default false).
+	// Context key "proxy"; see scale.go.
+	Proxy bool
+	// Readers is the number of reader instances, 0-15, of the writer's
+	// kind (default 0); with any, the query function sends its reads to the
+	// reader endpoint. Context key "readers".
+	Readers int
 }
 
 // MinEngineVersion is the oldest Aurora MySQL version the app accepts:
@@ -192,6 +200,7 @@ var ContextKeys = []string{
 	"backupRetentionDays", "removalPolicy", "retainUser", "existingUser", "functionMemoryMb",
 	"functionTimeoutSeconds", "functionReservedConcurrency", "maxConnections",
 	"maxNewConnectionsPerSecond", "accessDeniedRetrySeconds", "readTimeoutSeconds", "nag",
+	"proxy", "readers",
 }
 
 // ConfigFromContext builds a Config from CDK context. get returns the raw
@@ -228,6 +237,8 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 	r.integer("accessDeniedRetrySeconds", &c.AccessDeniedRetrySeconds)
 	r.integer("readTimeoutSeconds", &c.ReadTimeoutSeconds)
 	r.boolean("nag", &c.Nag)
+	r.boolean("proxy", &c.Proxy)
+	r.integer("readers", &c.Readers)
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -442,7 +453,7 @@ func (c Config) Validate() error {
 			Allowed: fmt.Sprintf("1 to %d seconds: less than functionTimeoutSeconds (%d), so the function can notice a silent connection before Lambda ends it",
 				min(900, c.FunctionTimeoutSeconds-1), c.FunctionTimeoutSeconds)}
 	}
-	return nil
+	return c.validateScale()
 }
 
 func validateEngineVersion(v string) error {

@@ -79,10 +79,14 @@ func Start(s *Stack, opts Options) (*Local, error) {
 			Authorize:       policies.Authorize,
 		})
 	}
-	srv, err := auroralocal.Start(auroralocal.Options{
+	ao := auroralocal.Options{
 		Port: opts.Port, Region: opts.Region, Account: opts.Account,
 		ClusterResourceID: LocalClusterResourceID, Principals: principals, Logger: opts.Logger,
-	})
+	}
+	if err := l.scaleOptions(&ao); err != nil {
+		return nil, err
+	}
+	srv, err := auroralocal.Start(ao)
 	if err != nil {
 		return nil, fmt.Errorf("fromstack: %w", err)
 	}
