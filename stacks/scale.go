@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"rdsiam/lambda/iamdb"
 )
 
 // MaxReaders is Aurora's limit of reader instances (Aurora Replicas) in one
@@ -90,6 +92,16 @@ func NewProxy(scope constructs.Construct, id string, props ProxyProps) (*Proxy, 
 		VpcSubnets:        props.Network.Subnets,
 		SecurityGroups:    &[]awsec2.ISecurityGroup{p.SecurityGroup},
 		Role:              p.Role,
+		// The connector sets time_zone on every new connection (iamdb).
+		// RDS Proxy pins a client connection that changes a session
+		// variable to one database connection for its whole life, which
+		// would undo the pooling the proxy is for. So every database
+		// connection of the proxy starts with the same setting, and SETs of
+		// session variables do not pin. The query function sets no other
+		// session variable; a function that does must not rely on it
+		// surviving between transactions through this proxy.
+		InitQuery:             jsii.String("SET time_zone = " + iamdb.SessionTimeZone),
+		SessionPinningFilters: &[]awsrds.SessionPinningFilter{awsrds.SessionPinningFilter_EXCLUDE_VARIABLE_SETS()},
 	})
 	// ProxyTarget_FromCluster has already opened the cluster's port to the
 	// proxy's security group (ingress on the cluster's, egress on the

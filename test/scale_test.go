@@ -10,6 +10,7 @@ import (
 
 	"rdsiam/auroralocal/fromstack"
 	"rdsiam/auroralocal/iampolicy"
+	"rdsiam/lambda/iamdb"
 	"rdsiam/lambda/queryfn"
 	"rdsiam/stacks"
 )
@@ -132,6 +133,14 @@ func TestProxyResource(t *testing.T) {
 			_, tg := tp.only(t, "AWS::RDS::DBProxyTargetGroup")
 			if !jsonEqual(tg.Properties["DBClusterIdentifiers"], []any{ref(clusterID)}) || !jsonEqual(tg.Properties["DBProxyName"], ref(proxyID)) {
 				t.Errorf("target group %s, want the cluster behind this proxy", asJSON(tg.Properties))
+			}
+			// The connector's one SET (time_zone) must not pin every client
+			// connection: the proxy's own connections start with it, and
+			// variable SETs do not pin.
+			wantPool := map[string]any{"InitQuery": "SET time_zone = " + iamdb.SessionTimeZone,
+				"SessionPinningFilters": []any{"EXCLUDE_VARIABLE_SETS"}}
+			if !jsonEqual(tg.Properties["ConnectionPoolConfigurationInfo"], wantPool) {
+				t.Errorf("proxy pool %s, want %s", asJSON(tg.Properties["ConnectionPoolConfigurationInfo"]), asJSON(wantPool))
 			}
 			if tp.Outputs["ProxyEndpoint"].Value == nil || !jsonEqual(tp.Outputs["ProxyEndpoint"].Value, getAtt(proxyID, "Endpoint")) {
 				t.Errorf("ProxyEndpoint output %s", asJSON(tp.Outputs["ProxyEndpoint"]))

@@ -3,6 +3,8 @@ package queryfn
 import (
 	"context"
 	"database/sql/driver"
+	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -111,5 +113,29 @@ func TestReaderConfigFromEnv(t *testing.T) {
 				t.Errorf("reader config %+v: want the writer's with Host %q", cfg, tc.value)
 			}
 		})
+	}
+}
+
+// TestContainerReadsFromReader: with DB_READER_ENDPOINT set, the
+// container's reads dial the reader endpoint and its writes the writer.
+func TestContainerReadsFromReader(t *testing.T) {
+	isolateAWS(t)
+	port := strconv.Itoa(closedPort(t))
+	env := map[string]string{
+		EnvEndpoint: "127.0.0.1", EnvPort: port, EnvUser: "app_user", EnvDatabase: "app", EnvRegion: "eu-west-1",
+		EnvReaderEndpoint: "localhost",
+	}
+	h, err := NewContainer(context.Background(), ContainerOptions{Getenv: func(k string) string { return env[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ request, host string }{
+		{`{"action":"count_items"}`, "localhost"},
+		{`{"action":"add_item","params":{"name":"x"}}`, "127.0.0.1"},
+	} {
+		_, err := h(context.Background(), json.RawMessage(tc.request))
+		if err == nil || !strings.Contains(err.Error(), "iamdb: connect to "+tc.host+":"+port) {
+			t.Errorf("%s against closed ports: %v, want a connect error naming %s", tc.request, err, tc.host)
+		}
 	}
 }
