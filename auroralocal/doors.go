@@ -78,6 +78,22 @@ func (d *door) endpoint() string {
 	return net.JoinHostPort(d.host, strconv.Itoa(d.s.Port()))
 }
 
+// hostName and endpointName are host and endpoint(), or "" for a door
+// that is not configured (nil).
+func (d *door) hostName() string {
+	if d == nil {
+		return ""
+	}
+	return d.host
+}
+
+func (d *door) endpointName() string {
+	if d == nil {
+		return ""
+	}
+	return d.endpoint()
+}
+
 func (d *door) dbUserARN(user string) string {
 	return fmt.Sprintf("arn:%s:rds-db:%s:%s:dbuser:%s/%s", Partition, d.s.opts.Region, d.s.opts.Account, d.resourceID, user)
 }

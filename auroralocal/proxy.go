@@ -64,21 +64,11 @@ func (p *ProxyOptions) normalize(clusterHost string) error {
 }
 
 // ProxyHost returns the proxy endpoint's host name ("" without a proxy).
-func (s *Server) ProxyHost() string {
-	if s.proxy == nil {
-		return ""
-	}
-	return s.proxy.host
-}
+func (s *Server) ProxyHost() string { return s.proxy.hostName() }
 
 // ProxyEndpoint returns "ProxyHost():Port()": what tokens for the proxy
 // are signed for ("" without a proxy).
-func (s *Server) ProxyEndpoint() string {
-	if s.proxy == nil {
-		return ""
-	}
-	return s.proxy.endpoint()
-}
+func (s *Server) ProxyEndpoint() string { return s.proxy.endpointName() }
 
 // ProxyDBUserARN returns the ARN a login as user through the proxy is
 // authorized against ("" without a proxy).

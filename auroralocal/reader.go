@@ -36,21 +36,11 @@ func (r *ReaderOptions) normalize(clusterHost string) error {
 }
 
 // ReaderHost returns the reader endpoint's host name ("" without one).
-func (s *Server) ReaderHost() string {
-	if s.reader == nil {
-		return ""
-	}
-	return s.reader.host
-}
+func (s *Server) ReaderHost() string { return s.reader.hostName() }
 
 // ReaderEndpoint returns "ReaderHost():Port()", what tokens for the reader
 // endpoint are signed for ("" without one).
-func (s *Server) ReaderEndpoint() string {
-	if s.reader == nil {
-		return ""
-	}
-	return s.reader.endpoint()
-}
+func (s *Server) ReaderEndpoint() string { return s.reader.endpointName() }
 
 // readOnlyWords are the statements a reader refuses: everything that
 // changes data, schema, accounts or grants. Reads, SHOW, SET (session
