@@ -124,5 +124,10 @@ func NewQueryFunction(scope constructs.Construct, id string, props QueryFunction
 	// Invocations before the user exists would fail with 1045; deploy order
 	// keeps the first ones clean.
 	fn.Function.Node().AddDependency(props.User.Construct)
+	// Likewise the proxy: its target group and its role's grant on the
+	// cluster must exist before the first login goes through it.
+	if props.Proxy != nil {
+		fn.Function.Node().AddDependency(props.Proxy.Construct)
+	}
 	return &QueryFunction{Construct: c, Function: fn.Function, fn: fn}, nil
 }

@@ -62,7 +62,7 @@ func scaledConfigs(t *testing.T, l *fromstack.Local, keys aws.Credentials) (writ
 	if err != nil {
 		t.Fatal(err)
 	}
-	writer.Dial = l.Server.Dial
+	writer.Dial = l.Dial
 	env, err := l.Stack.FunctionEnv(l.Env, l.Server.Port())
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func TestE2EProxy(t *testing.T) {
 		keys aws.Credentials
 	}{
 		{"query role at the cluster endpoint", l.Server.Host(), l.QueryKeys},
-		{"bootstrap role through the proxy", l.Server.ProxyHost(), l.BootstrapKeys},
+		{"bootstrap role through the proxy", l.ProxyHost(), l.BootstrapKeys},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := oneIAMLogin(t, l, tc.host, tc.keys)
@@ -170,13 +170,13 @@ func TestE2EReaders(t *testing.T) {
 	// The reader refuses writes: 1290 to a plain client, and to iamdb
 	// (RejectReadOnly, as after a failover) a bad connection, so a write
 	// sent to the wrong pool can never succeed.
-	token := signToken(t, l, l.Server.ReaderHost(), l.QueryKeys)
+	token := signToken(t, l, l.ReaderHost(), l.QueryKeys)
 	cfg := mysql.NewConfig()
 	cfg.User, cfg.Passwd, cfg.DBName = "app_user", token, "appdb"
-	cfg.Net, cfg.Addr = "tcp", fmt.Sprintf("%s:%d", l.Server.ReaderHost(), l.Server.Port())
-	cfg.DialFunc = l.Server.Dial
+	cfg.Net, cfg.Addr = "tcp", fmt.Sprintf("%s:%d", l.ReaderHost(), l.Server.Port())
+	cfg.DialFunc = l.Dial
 	cfg.AllowCleartextPasswords = true
-	cfg.TLS, err = rdstls.Config(l.Server.ReaderHost(), l.Server.CAPool())
+	cfg.TLS, err = rdstls.Config(l.ReaderHost(), l.Server.CAPool())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func oneIAMLogin(t *testing.T, l *fromstack.Local, host string, keys aws.Credent
 	cfg := mysql.NewConfig()
 	cfg.User, cfg.Passwd = "app_user", signToken(t, l, host, keys)
 	cfg.Net, cfg.Addr = "tcp", fmt.Sprintf("%s:%d", host, l.Server.Port())
-	cfg.DialFunc = l.Server.Dial
+	cfg.DialFunc = l.Dial
 	cfg.AllowCleartextPasswords = true
 	var err error
 	if cfg.TLS, err = rdstls.Config(host, l.Server.CAPool()); err != nil {

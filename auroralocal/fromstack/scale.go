@@ -1,7 +1,9 @@
 package fromstack
 
 import (
+	"context"
 	"fmt"
+	"net"
 
 	"rdsiam/auroralocal"
 	"rdsiam/auroralocal/iampolicy"
@@ -76,3 +78,21 @@ func (l *Local) scaleOptions(o *auroralocal.Options) error {
 	}
 	return nil
 }
+
+// standInServer is the stand-in behind l: the only engine that plays the
+// proxy and reader endpoints. Everything scale-out reaches the server
+// through here, so that is the one place that knows which engine it is.
+func (l *Local) standInServer() *auroralocal.Server { return l.Server }
+
+// Dial connects to the local endpoint named by addr's host: the cluster's,
+// LocalProxyHost or LocalReaderHost (see auroralocal.Server.Dial). Use it as
+// iamdb.Config.Dial for a client configured from a scale-out stack's
+// environment, whose proxy and reader host names do not resolve.
+func (l *Local) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	return l.standInServer().Dial(ctx, network, addr)
+}
+
+// ProxyHost and ReaderHost are the local proxy's and reader endpoint's
+// host names, "" when the stack has none.
+func (l *Local) ProxyHost() string  { return l.standInServer().ProxyHost() }
+func (l *Local) ReaderHost() string { return l.standInServer().ReaderHost() }
