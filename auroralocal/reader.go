@@ -53,6 +53,9 @@ var readOnlyWords = map[string]bool{
 // refuseWrite returns error 1290 when c came through a read-only door and
 // query changes something; nil otherwise.
 func (h *connHandler) refuseWrite(c *mysql.Conn, query string) error {
+	if h.s.reader == nil {
+		return nil
+	}
 	d := h.s.doorOf(c.RemoteAddr())
 	if d == nil || !d.readOnly || !readOnlyWords[firstWord(query)] {
 		return nil

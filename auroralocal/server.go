@@ -101,12 +101,16 @@ func Start(opts Options) (*Server, error) {
 
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
-	if err := s.listenLocked(); err != nil {
+	// The doors first: their fields are then set before any goroutine
+	// that serves a connection starts, and nobody can reach them before
+	// Start returns the port.
+	if err := s.openDoors(); err != nil {
 		_ = engine.Close()
 		return nil, err
 	}
-	if err := s.openDoors(); err != nil {
-		_ = s.stopLocked()
+	if err := s.listenLocked(); err != nil {
+		s.proxy.close()
+		s.reader.close()
 		_ = engine.Close()
 		return nil, err
 	}
