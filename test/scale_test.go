@@ -262,6 +262,10 @@ func TestScaleFunctionEnvironment(t *testing.T) {
 			if has != tc.withReader || (has && !jsonEqual(reader, getAtt(clusterID, "ReadEndpoint.Address"))) {
 				t.Errorf("%s = %s (set %v), want set %v to the cluster's reader endpoint", queryfn.EnvReaderEndpoint, asJSON(reader), has, tc.withReader)
 			}
+			out, hasOut := tp.Outputs["ReaderEndpoint"]
+			if hasOut != tc.withReader || (hasOut && !jsonEqual(out.Value, getAtt(clusterID, "ReadEndpoint.Address"))) {
+				t.Errorf("ReaderEndpoint output %s (present %v), want present %v", asJSON(out), hasOut, tc.withReader)
+			}
 			var readers int
 			for _, id := range tp.ofType("AWS::RDS::DBInstance") {
 				p := tp.Resources[id].Properties
