@@ -145,3 +145,21 @@ func TestDialUnknownHost(t *testing.T) {
 		t.Fatal("Dial to a proxy host on a server without a proxy succeeded")
 	}
 }
+
+func TestFirstWord(t *testing.T) {
+	for _, tc := range []struct{ q, want string }{
+		{"SELECT 1", "SELECT"},
+		{"  (select 1)", "SELECT"},
+		{"/* a */ insert INTO t VALUES (1)", "INSERT"},
+		{"/*x*//*y*/Delete FROM t", "DELETE"},
+		{"-- note\nUPDATE t SET a=1", "UPDATE"},
+		{"# note\r\ndrop table t", "DROP"},
+		{"/* never closed INSERT", ""},
+		{"-- only a comment", ""},
+		{"", ""},
+	} {
+		if got := firstWord(tc.q); got != tc.want {
+			t.Errorf("firstWord(%q) = %q, want %q", tc.q, got, tc.want)
+		}
+	}
+}
