@@ -79,20 +79,36 @@ func (l *Local) scaleOptions(o *auroralocal.Options) error {
 	return nil
 }
 
-// standInServer is the stand-in behind l: the only engine that plays the
-// proxy and reader endpoints. Everything scale-out reaches the server
-// through here, so that is the one place that knows which engine it is.
-func (l *Local) standInServer() *auroralocal.Server { return l.Server }
+// standInServer is the stand-in behind l, the only engine that plays the
+// proxy and reader endpoints; ok is false for any other engine. Everything
+// scale-out reaches the server through here, so this is the one place that
+// knows which engine it is.
+func (l *Local) standInServer() (srv *auroralocal.Server, ok bool) { return l.Server, l.Server != nil }
 
 // Dial connects to the local endpoint named by addr's host: the cluster's,
 // LocalProxyHost or LocalReaderHost (see auroralocal.Server.Dial). Use it as
 // iamdb.Config.Dial for a client configured from a scale-out stack's
 // environment, whose proxy and reader host names do not resolve.
 func (l *Local) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	return l.standInServer().Dial(ctx, network, addr)
+	srv, ok := l.standInServer()
+	if !ok {
+		return nil, fmt.Errorf("fromstack: Dial %q: only the stand-in plays the proxy and reader endpoints", addr)
+	}
+	return srv.Dial(ctx, network, addr)
 }
 
 // ProxyHost and ReaderHost are the local proxy's and reader endpoint's
-// host names, "" when the stack has none.
-func (l *Local) ProxyHost() string  { return l.standInServer().ProxyHost() }
-func (l *Local) ReaderHost() string { return l.standInServer().ReaderHost() }
+// host names, "" when the stack (or the engine) has none.
+func (l *Local) ProxyHost() string {
+	if srv, ok := l.standInServer(); ok {
+		return srv.ProxyHost()
+	}
+	return ""
+}
+
+func (l *Local) ReaderHost() string {
+	if srv, ok := l.standInServer(); ok {
+		return srv.ReaderHost()
+	}
+	return ""
+}
