@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -254,4 +255,52 @@ func mysqlNumber(err error) uint16 {
 		return me.Number
 	}
 	return 0
+}
+
+// TestE2EProxyRoleWithoutGrant: the same proxy stack with the proxy role's
+// rds-db:connect policy removed from the template. The function's token is
+// fine, but the proxy cannot log in to the cluster as the user, so the
+// login is refused: the proxy role's grant is what carries the user's path
+// end to end, and the stand-in checks it from the template.
+func TestE2EProxyRoleWithoutGrant(t *testing.T) {
+	var raw map[string]any
+	if err := json.Unmarshal(tmpl(t, "proxy").Raw, &raw); err != nil {
+		t.Fatal(err)
+	}
+	resources := raw["Resources"].(map[string]any)
+	removed := 0
+	for id, r := range resources {
+		if strings.HasPrefix(id, "ProxyRoleDefaultPolicy") && r.(map[string]any)["Type"] == "AWS::IAM::Policy" {
+			delete(resources, id)
+			removed++
+		}
+	}
+	if removed != 1 {
+		t.Fatalf("removed %d proxy role policies, want 1", removed)
+	}
+	data, err := json.Marshal(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := fromstack.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := fromstack.Start(s, fromstack.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Server.Close() })
+	props, err := l.UserProperties(l.Stack.UserIDs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.BootstrapHandler(nil).Handle(context.Background(), l.UserEvent("Create", l.Stack.UserIDs[0], "", props, nil)); err != nil {
+		t.Fatal(err)
+	}
+	err = oneIAMLogin(t, l, l.ProxyHost(), l.QueryKeys)
+	if mysqlNumber(err) != auroralocal.ErrNumAccessDenied || !errors.Is(l.Server.LastAuthError(), auroralocal.ErrProxyRoleNotAuthorized) {
+		t.Fatalf("login through a proxy whose role may not connect: %v (server: %v), want 1045 for %v",
+			err, l.Server.LastAuthError(), auroralocal.ErrProxyRoleNotAuthorized)
+	}
 }
