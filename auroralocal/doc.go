@@ -28,6 +28,12 @@
 //   - Session answers: CURRENT_USER() is user@account-host, VERSION() is
 //     ServerVersion (8.0.39-auroralocal), SHOW SESSION STATUS LIKE
 //     'Ssl_cipher' gives this connection's negotiated cipher.
+//   - Scale-out endpoints (proxy.go, reader.go, doors.go): Options.Proxy adds
+//     an RDS Proxy endpoint with end-to-end IAM (tokens signed for
+//     ProxyEndpoint(), authorized on the proxy's dbuser:prx-…/user ARN, and
+//     the proxy role's rds-db:connect on the cluster's ARN checked too);
+//     Options.Reader adds a reader endpoint whose sessions get error 1290 for
+//     every write. Clients reach them by host name through Server.Dial.
 //   - Faults and measurements: DropConnections, StallConnections, RefuseLogins,
 //     RefuseLoginsUntil, SetClock/AdvanceClock, Stop/Restart (same port, same
 //     data), Stats.
@@ -104,6 +110,11 @@
 //   - Process-wide side effects (GMS and vitess keep these in globals): the
 //     first Start silences logrus and vitess's logging and sets the global
 //     @@version to 8.0.39 for every GMS engine in the process.
+//   - The proxy and reader endpoints are byte relays into the same server:
+//     TLS runs end to end (RDS Proxy terminates it), there is no pooling,
+//     multiplexing or pinning, password logins through them are not refused,
+//     the reader has no replica lag, and the proxy role is checked on every
+//     login (RDS Proxy logs in to the database only when it grows its pool).
 //   - The data lives in memory only; Close discards it.
 //
 // # Two engines: this stand-in and MariaDB

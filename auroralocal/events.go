@@ -32,6 +32,10 @@ type AuthEvent struct {
 	// when OK. It wraps one of the Err* reasons of this package or a
 	// sigv4.Err* token refusal, so tests can use errors.Is.
 	Err error
+	// Endpoint is the host name of the endpoint the login came through:
+	// the cluster's, or Options.Proxy's or Options.Reader's. Set for IAM
+	// logins.
+	Endpoint string
 }
 
 // AuthLog is a bounded (1024 events), concurrency-safe list of recent login

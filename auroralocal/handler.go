@@ -75,6 +75,9 @@ func (h *connHandler) ComInitDB(c *mysql.Conn, schemaName string) (err error) {
 // ComQuery implements mysql.Handler.
 func (h *connHandler) ComQuery(ctx context.Context, c *mysql.Conn, query string, callback mysql.ResultSpoolFn) (err error) {
 	defer h.recoverTo(&err, "query")
+	if err := h.refuseWrite(c, query); err != nil {
+		return err
+	}
 	if handled, _, err := h.intercept(ctx, c, query, callback, false); handled {
 		return err
 	}
@@ -91,6 +94,9 @@ func (h *connHandler) ComQuery(ctx context.Context, c *mysql.Conn, query string,
 // query and returns the rest.
 func (h *connHandler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string, callback mysql.ResultSpoolFn) (rest string, err error) {
 	defer h.recoverTo(&err, "query")
+	if err := h.refuseWrite(c, query); err != nil {
+		return "", err
+	}
 	if handled, rest, err := h.intercept(ctx, c, query, callback, true); handled {
 		return rest, err
 	}
@@ -113,6 +119,9 @@ func (h *connHandler) ComPrepare(ctx context.Context, c *mysql.Conn, query strin
 // ComStmtExecute implements mysql.Handler.
 func (h *connHandler) ComStmtExecute(ctx context.Context, c *mysql.Conn, prepare *mysql.PrepareData, callback func(*sqltypes.Result) error) (err error) {
 	defer h.recoverTo(&err, "execute")
+	if err := h.refuseWrite(c, prepare.PrepareStmt); err != nil {
+		return err
+	}
 	return translatePrivilegeError(h.next.ComStmtExecute(ctx, c, prepare, callback))
 }
 

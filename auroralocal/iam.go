@@ -77,9 +77,21 @@ func (m *iamMethod) HandleAuthPluginData(conn *mysql.Conn, user string, _, clien
 		return nil, denied(err)
 	}
 
-	principal, err := m.s.verifier.Verify(token, user, m.s.Endpoint(), now)
+	// Through a door (proxy, reader endpoint) the token is signed for the
+	// door's endpoint and authorized against the door's resource ARN.
+	d := m.s.doorOf(remote)
+	endpoint, resource := m.s.Endpoint(), m.s.DBUserARN(user)
+	att.event.Endpoint = m.s.Host()
+	if d != nil {
+		endpoint, resource = d.endpoint(), d.dbUserARN(user)
+		att.event.Endpoint = d.host
+	}
+	principal, err := m.s.verifier.VerifyFor(token, user, endpoint, resource, now)
 	att.event.Principal = principal
 	if err != nil {
+		return nil, denied(err)
+	}
+	if err := d.checkBackend(user); err != nil {
 		return nil, denied(err)
 	}
 	m.s.limits.accepted(token, now)

@@ -68,6 +68,13 @@ type Options struct {
 	Principals []Principal
 	// Logger receives login outcomes and lifecycle events; nil discards.
 	Logger *slog.Logger
+	// Proxy, when set, adds an RDS Proxy endpoint with end-to-end IAM
+	// authentication in front of the writer (see ProxyOptions). Default
+	// nil: no proxy.
+	Proxy *ProxyOptions
+	// Reader, when set, adds the cluster's reader endpoint, which refuses
+	// writes with 1290 (see ReaderOptions). Default nil: no reader.
+	Reader *ReaderOptions
 }
 
 // Principal is an IAM identity known to the emulated AWS account.
@@ -172,6 +179,9 @@ func (o Options) normalize() (Options, error) {
 		principals[i] = p
 	}
 	o.Principals = principals
+	if err := o.normalizeDoors(); err != nil {
+		return o, err
+	}
 	return o, nil
 }
 

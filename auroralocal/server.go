@@ -46,6 +46,11 @@ type Server struct {
 	events     AuthLog
 	limits     limits // limits.go
 
+	// proxy and reader are the extra endpoints (nil when not configured);
+	// doors maps their relays' outbound addresses to them.
+	proxy, reader *door
+	doors         doorTable
+
 	// port is set by the first listen and never changes afterwards. It is
 	// atomic, not under lifeMu, because auth methods read it (Endpoint)
 	// while Stop holds lifeMu waiting for those very handlers to finish.
@@ -69,7 +74,7 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ca, err := newCertAuthority(o.Endpoint, time.Now())
+	ca, err := newCertAuthority(o.Endpoint, time.Now(), o.doorHosts()...)
 	if err != nil {
 		return nil, fmt.Errorf("auroralocal: creating TLS material: %w", err)
 	}
@@ -94,7 +99,16 @@ func Start(opts Options) (*Server, error) {
 
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
+	// The doors first: their fields are then set before any goroutine
+	// that serves a connection starts, and nobody can reach them before
+	// Start returns the port.
+	if err := s.openDoors(); err != nil {
+		_ = engine.Close()
+		return nil, err
+	}
 	if err := s.listenLocked(); err != nil {
+		s.proxy.close()
+		s.reader.close()
 		_ = engine.Close()
 		return nil, err
 	}
@@ -217,6 +231,8 @@ func (s *Server) Close() error {
 	if s.closed {
 		return nil
 	}
+	s.proxy.close()
+	s.reader.close()
 	err := s.stopLocked()
 	s.closed = true
 	// GMS's BackgroundThreads.Shutdown always reports context.Canceled.

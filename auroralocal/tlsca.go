@@ -20,13 +20,15 @@ type certAuthority struct {
 }
 
 // newCertAuthority creates an ECDSA P-256 CA and a server certificate for
-// "localhost", 127.0.0.1 and endpoint (a DNS name or IP literal), valid from
+// "localhost", 127.0.0.1, endpoint (a DNS name or IP literal) and more (the
+// proxy and reader endpoints), valid from
 // an hour before now for ten years. Private keys never leave memory.
-func newCertAuthority(endpoint string, now time.Time) (*certAuthority, error) {
+func newCertAuthority(endpoint string, now time.Time, more ...string) (*certAuthority, error) {
 	names := []string{"localhost", "127.0.0.1"}
 	if endpoint != "localhost" && !net.ParseIP(endpoint).Equal(net.IPv4(127, 0, 0, 1)) {
 		names = append(names, endpoint)
 	}
+	names = append(names, more...)
 	pki, err := localpki.Issue("auroralocal test CA", names, now, 10*365*24*time.Hour)
 	if err != nil {
 		return nil, err

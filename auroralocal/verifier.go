@@ -49,12 +49,18 @@ func newTokenVerifier(o Options) *TokenVerifier {
 // authorization then fails), and an error wrapping a sigv4.Err* or
 // ErrNotAuthorized / ErrAuthorizeFailed.
 func (v *TokenVerifier) Verify(token, user, endpoint string, now time.Time) (principalARN string, err error) {
+	return v.VerifyFor(token, user, endpoint, v.DBUserARN(user), now)
+}
+
+// VerifyFor is Verify for a login through another endpoint than the
+// cluster's (an RDS Proxy, a reader endpoint): the token must be signed for
+// endpoint, and the principal allowed rds-db:connect on resource.
+func (v *TokenVerifier) VerifyFor(token, user, endpoint, resource string, now time.Time) (principalARN string, err error) {
 	claims, err := sigv4.Verify(token, sigv4.Expect{Endpoint: endpoint, User: user, Region: v.region}, now, v.lookupKey)
 	if err != nil {
 		return "", err
 	}
 	p := v.principals[claims.AccessKeyID]
-	resource := v.DBUserARN(user)
 	allowed, err := authorize(p, ConnectAction, resource)
 	if err != nil {
 		return p.ARN, fmt.Errorf("%w: %s on %s for %s: %v", ErrAuthorizeFailed, ConnectAction, resource, p.ARN, err)

@@ -79,6 +79,13 @@ func startStandIn(tb testing.TB) *standIn { return startStandInRTT(tb, 0) }
 // covers, and the proxy listens on rttEndpoint at the stand-in's port.
 func startStandInRTT(tb testing.TB, rtt time.Duration) *standIn {
 	tb.Helper()
+	return startStandInWith(tb, rtt, nil)
+}
+
+// startStandInWith is startStandInRTT with more options (a proxy, a reader
+// endpoint) set by adjust before the stand-in starts; nil adds none.
+func startStandInWith(tb testing.TB, rtt time.Duration, adjust func(*auroralocal.Options)) *standIn {
+	tb.Helper()
 	s := &standIn{
 		keys: aws.Credentials{
 			AccessKeyID:     "AKIABENCH" + randomHex(tb, 6)[:11],
@@ -96,6 +103,9 @@ func startStandInRTT(tb testing.TB, rtt time.Duration) *standIn {
 	}}}
 	if rtt > 0 {
 		opts.Endpoint = rttEndpoint
+	}
+	if adjust != nil {
+		adjust(&opts)
 	}
 	srv, err := auroralocal.Start(opts)
 	if err != nil {

@@ -33,6 +33,9 @@ type ClusterProps struct {
 	// Default: false (no export); the app's Config turns it on.
 	IamAuthLogExport bool
 	LogRetentionDays int
+	// Readers is the number of reader instances, of the writer's kind,
+	// 0-MaxReaders. Default 0: the writer only.
+	Readers int
 }
 
 // Cluster is an Aurora MySQL cluster that only IAM-authenticated or
@@ -42,6 +45,7 @@ type Cluster struct {
 	DB            awsrds.DatabaseCluster
 	SecurityGroup awsec2.SecurityGroup
 	Port          float64
+	readers       int
 }
 
 // DatabasePort is the MySQL port the cluster listens on.
@@ -58,7 +62,7 @@ func NewCluster(scope constructs.Construct, id string, props ClusterProps) (*Clu
 		return nil, err
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	cl := &Cluster{Construct: c, Port: DatabasePort}
+	cl := &Cluster{Construct: c, Port: DatabasePort, readers: props.Readers}
 
 	version := awsrds.AuroraMysqlEngineVersion_Of(jsii.String("8.0.mysql_aurora."+props.EngineVersion), jsii.String("8.0"))
 	engine := awsrds.DatabaseClusterEngine_AuroraMysql(&awsrds.AuroraMysqlClusterEngineProps{Version: version})
@@ -107,6 +111,14 @@ func NewCluster(scope constructs.Construct, id string, props ClusterProps) (*Clu
 	if err != nil {
 		return nil, err
 	}
+	if props.Readers < 0 || props.Readers > MaxReaders {
+		return nil, &ConfigError{Key: "readers", Value: props.Readers, Allowed: fmt.Sprintf("0 to %d", MaxReaders)}
+	}
+	var readers *[]awsrds.IClusterInstance
+	if props.Readers > 0 {
+		r := readerInstances(props)
+		readers = &r
+	}
 	var autoPause awscdk.Duration
 	if props.Writer == WriterServerlessV2 && props.MinCapacity == 0 {
 		seconds := props.AutoPauseSeconds
@@ -129,6 +141,7 @@ func NewCluster(scope constructs.Construct, id string, props ClusterProps) (*Clu
 		CloudwatchLogsRetentionRole:   logs.role,
 		Engine:                        engine,
 		Writer:                        writer,
+		Readers:                       readers,
 		ServerlessV2MinCapacity:       minCap,
 		ServerlessV2MaxCapacity:       maxCap,
 		// RDS keeps the master password in Secrets Manager and rotates it

@@ -138,6 +138,14 @@ type Config struct {
 	// SSM interface endpoints, for port forwarding to the cluster. Context
 	// key "ssmBastion", default false.
 	SSMBastion bool
+	// Proxy puts an RDS Proxy with end-to-end IAM authentication in front
+	// of the writer; the query function connects to it (default false).
+	// Context key "proxy"; see scale.go.
+	Proxy bool
+	// Readers is the number of reader instances, 0-15, of the writer's
+	// kind (default 0); with any, the query function sends its reads to the
+	// reader endpoint. Context key "readers".
+	Readers int
 }
 
 // MinEngineVersion is the oldest Aurora MySQL version the app accepts:
@@ -243,6 +251,7 @@ var ContextKeys = []string{
 	"connectionHeadroom", "dialTimeoutSeconds", "autoPauseSeconds", "iamAuthLogExport",
 	"logRetentionDays", "alarms", "alarmTopicArn", "dashboard",
 	"humanUsers", "cloudShellAccess", "ssmBastion",
+	"proxy", "readers",
 }
 
 // ConfigFromContext builds a Config from CDK context. get returns the raw
@@ -290,6 +299,8 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 	r.humanUsers("humanUsers", &c.HumanUsers)
 	r.boolean("cloudShellAccess", &c.CloudShellAccess)
 	r.boolean("ssmBastion", &c.SSMBastion)
+	r.boolean("proxy", &c.Proxy)
+	r.integer("readers", &c.Readers)
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -507,7 +518,10 @@ func (c Config) Validate() error {
 	if err := c.validateOperations(); err != nil {
 		return err
 	}
-	return c.validateHumanUsers()
+	if err := c.validateHumanUsers(); err != nil {
+		return err
+	}
+	return c.validateScale()
 }
 
 func validateEngineVersion(v string) error {

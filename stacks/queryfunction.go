@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"rdsiam/lambda/queryfn"
 )
 
 // QueryFunctionProps configures QueryFunction.
@@ -35,6 +37,17 @@ type QueryFunctionProps struct {
 	// 1-60. Default: 0 means DefaultConfig's (5); a cluster that can pause
 	// needs ResumeSeconds (30) or more.
 	DialTimeoutSeconds int
+	// Proxy, when set, is where the function connects instead of the
+	// writer endpoint: DB_ENDPOINT names the proxy, the function's
+	// security group may reach only the proxy's port (and the cluster's
+	// for reads, with ReadFromReaders), and rds-db:connect names the
+	// proxy's resource id. Default nil: straight to the writer.
+	Proxy *Proxy
+	// ReadFromReaders sends the function's reads to the cluster's reader
+	// endpoint (DB_READER_ENDPOINT; the cluster needs readers), straight,
+	// not through Proxy, which fronts the writer only. Default false: all
+	// traffic to the writer (or the proxy).
+	ReadFromReaders bool
 }
 
 // QueryFunction is the Go Lambda that signs an IAM token for each new
@@ -75,8 +88,29 @@ func NewQueryFunction(scope constructs.Construct, id string, props QueryFunction
 		return nil, &ConfigError{Key: "readTimeoutSeconds", Value: props.ReadTimeoutSeconds,
 			Allowed: fmt.Sprintf("1 second to less than the function's timeout (%d s)", props.TimeoutSeconds)}
 	}
-	c := constructs.NewConstruct(scope, jsii.String(id))
 	cluster := props.User.cluster
+	if props.ReadFromReaders && cluster.readers == 0 {
+		return nil, fmt.Errorf("query function %s: ReadFromReaders needs a cluster with readers (ClusterProps.Readers, context key \"readers\"), and this one has none", id)
+	}
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	env := map[string]*string{
+		queryfn.EnvEndpoint:                 cluster.DB.ClusterEndpoint().Hostname(),
+		queryfn.EnvPort:                     jsii.String(strconv.Itoa(DatabasePort)),
+		queryfn.EnvUser:                     jsii.String(props.User.UserName),
+		queryfn.EnvDatabase:                 jsii.String(props.User.DatabaseName),
+		queryfn.EnvRegion:                   awscdk.Stack_Of(c).Region(),
+		queryfn.EnvMaxConns:                 jsii.String(strconv.Itoa(props.MaxConnections)),
+		queryfn.EnvMaxNewConnsPerSecond:     jsii.String(strconv.Itoa(props.MaxNewConnectionsPerSecond)),
+		queryfn.EnvAccessDeniedRetrySeconds: jsii.String(strconv.Itoa(props.AccessDeniedRetrySeconds)),
+		queryfn.EnvReadTimeoutSeconds:       jsii.String(strconv.Itoa(props.ReadTimeoutSeconds)),
+		queryfn.EnvDialTimeoutSeconds:       jsii.String(strconv.Itoa(props.DialTimeoutSeconds)),
+	}
+	if props.Proxy != nil {
+		env[queryfn.EnvEndpoint] = props.Proxy.Endpoint()
+	}
+	if props.ReadFromReaders {
+		env[queryfn.EnvReaderEndpoint] = cluster.DB.ClusterReadEndpoint().Hostname()
+	}
 	fn := newGoFunction(c, "Function", goFunctionProps{
 		Binary:      props.Binary,
 		Description: "rdsiam query function (IAM database authentication)",
@@ -84,24 +118,27 @@ func NewQueryFunction(scope constructs.Construct, id string, props QueryFunction
 		MemoryMB:    props.MemoryMB,
 		Timeout:     awscdk.Duration_Seconds(jsii.Number(float64(props.TimeoutSeconds))),
 		Reserved:    props.ReservedConcurrency,
-		Environment: map[string]*string{
-			"DB_ENDPOINT":                    cluster.DB.ClusterEndpoint().Hostname(),
-			"DB_PORT":                        jsii.String(strconv.Itoa(DatabasePort)),
-			"DB_USER":                        jsii.String(props.User.UserName),
-			"DB_NAME":                        jsii.String(props.User.DatabaseName),
-			"DB_REGION":                      awscdk.Stack_Of(c).Region(),
-			"DB_MAX_CONNS":                   jsii.String(strconv.Itoa(props.MaxConnections)),
-			"DB_MAX_NEW_CONNS_PER_SECOND":    jsii.String(strconv.Itoa(props.MaxNewConnectionsPerSecond)),
-			"DB_ACCESS_DENIED_RETRY_SECONDS": jsii.String(strconv.Itoa(props.AccessDeniedRetrySeconds)),
-			"DB_READ_TIMEOUT_SECONDS":        jsii.String(strconv.Itoa(props.ReadTimeoutSeconds)),
-			"DB_DIAL_TIMEOUT_SECONDS":        jsii.String(strconv.Itoa(props.DialTimeoutSeconds)),
-		},
+		Environment: env,
 	})
 
-	cluster.AllowFrom(fn.SecurityGroup, "MySQL from the query function")
-	props.User.GrantConnect(fn.Role)
+	// Where the function may go, and as whom: the proxy for everything
+	// but reads from readers; the cluster for those, or for everything
+	// without a proxy. Each path gets its own rds-db:connect ARN.
+	if props.Proxy != nil {
+		props.Proxy.AllowFrom(fn.SecurityGroup, "MySQL from the query function")
+		props.Proxy.GrantConnect(fn.Role, props.User)
+	}
+	if props.Proxy == nil || props.ReadFromReaders {
+		cluster.AllowFrom(fn.SecurityGroup, "MySQL from the query function")
+		props.User.GrantConnect(fn.Role)
+	}
 	// Invocations before the user exists would fail with 1045; deploy order
 	// keeps the first ones clean.
 	fn.Function.Node().AddDependency(props.User.Construct)
+	// Likewise the proxy: its target group and its role's grant on the
+	// cluster must exist before the first login goes through it.
+	if props.Proxy != nil {
+		fn.Function.Node().AddDependency(props.Proxy.Construct)
+	}
 	return &QueryFunction{Construct: c, Function: fn.Function, fn: fn}, nil
 }

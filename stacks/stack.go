@@ -42,6 +42,9 @@ type RdsIamStack struct {
 	// Access is how people reach the cluster (Config.CloudShellAccess,
 	// Config.SSMBastion).
 	Access *PeopleAccess
+	// Proxy is the RDS Proxy in front of the writer; nil unless
+	// Config.Proxy.
+	Proxy *Proxy
 }
 
 // NewRdsIamStack validates cfg and builds the stack.
@@ -81,6 +84,7 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 		AutoPauseSeconds:    cfg.AutoPauseSeconds,
 		IamAuthLogExport:    cfg.IamAuthLogExport,
 		LogRetentionDays:    cfg.LogRetentionDays,
+		Readers:             cfg.Readers,
 	})
 	if err != nil {
 		return nil, err
@@ -99,6 +103,12 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Proxy {
+		if s.Proxy, err = NewProxy(s.Stack, "Proxy", ProxyProps{Cluster: s.Cluster, Network: s.Network}); err != nil {
+			return nil, err
+		}
+		s.Proxy.AllowUser(s.User)
+	}
 	s.Function, err = NewQueryFunction(s.Stack, "Query", QueryFunctionProps{
 		Network:        s.Network,
 		User:           s.User,
@@ -112,6 +122,8 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 		AccessDeniedRetrySeconds:   cfg.AccessDeniedRetrySeconds,
 		ReadTimeoutSeconds:         cfg.ReadTimeoutSeconds,
 		DialTimeoutSeconds:         cfg.DialTimeoutSeconds,
+		Proxy:                      s.Proxy,
+		ReadFromReaders:            cfg.Readers > 0,
 	})
 	if err != nil {
 		return nil, err
@@ -135,6 +147,12 @@ func (s *RdsIamStack) addOutputs() {
 	}
 	out(stackoutputs.ClusterEndpoint, s.Cluster.DB.ClusterEndpoint().Hostname(), "Writer endpoint of the Aurora cluster")
 	out("ClusterResourceId", s.Cluster.DB.ClusterResourceIdentifier(), "Cluster resource id (the id in rds-db:connect ARNs)")
+	if s.Proxy != nil {
+		out("ProxyEndpoint", s.Proxy.Endpoint(), "RDS Proxy endpoint the query function connects to (IAM end to end)")
+	}
+	if s.Cluster.readers > 0 {
+		out("ReaderEndpoint", s.Cluster.DB.ClusterReadEndpoint().Hostname(), "Reader endpoint of the Aurora cluster (the query function's reads)")
+	}
 	out("FunctionName", s.Function.Function.FunctionName(), "Query function")
 	out("InvokeCommand", awscdk.Fn_Join(jsii.String(""), &[]*string{
 		jsii.String("aws lambda invoke --cli-binary-format raw-in-base64-out --function-name "),

@@ -8,7 +8,7 @@ import (
 // TestNagCompliance: the AwsSolutions and Serverless packs find nothing
 // unsuppressed in any variant.
 func TestNagCompliance(t *testing.T) {
-	for _, variant := range []string{"default", "provisioned", "existing-vpc", "paused-with-topic", "monitoring-off", "people"} {
+	for _, variant := range []string{"default", "provisioned", "existing-vpc", "paused-with-topic", "monitoring-off", "people", "proxy", "readers", "proxy-readers"} {
 		for _, f := range tmpl(t, variant).NagFindings {
 			t.Errorf("%s: %s", variant, f)
 		}

@@ -71,6 +71,14 @@ var variants = map[string]func(*stacks.Config){
 		c.CloudShellAccess = true
 		c.SSMBastion = true
 	},
+	// Scale-out (scale_test.go): an RDS Proxy with IAM end to end, a
+	// reader, and both on provisioned instances.
+	"proxy":   func(c *stacks.Config) { c.Proxy = true },
+	"readers": func(c *stacks.Config) { c.Readers = 1 },
+	"proxy-readers": func(c *stacks.Config) {
+		c.Proxy, c.Readers = true, 2
+		c.Writer, c.InstanceClass = stacks.WriterProvisioned, "db.r7g.large"
+	},
 }
 
 func TestMain(m *testing.M) {

@@ -100,10 +100,17 @@ func Start(s *Stack, opts Options) (*Local, error) {
 		return nil, err
 	}
 	principals = append(principals, people...)
-	srv, err := startEngine(opts.Engine, auroralocal.Options{
+	ao := auroralocal.Options{
 		Port: opts.Port, Endpoint: opts.Endpoint, Region: opts.Region, Account: opts.Account,
 		ClusterResourceID: LocalClusterResourceID, Principals: principals, Logger: opts.Logger,
-	}, opts.Dir)
+	}
+	if err := l.scaleOptions(&ao); err != nil {
+		return nil, err
+	}
+	if (ao.Proxy != nil || ao.Reader != nil) && opts.Engine == EngineMariaDB {
+		return nil, fmt.Errorf("fromstack: the stack has an RDS Proxy or readers, which only the stand-in (%s) plays, not %s", EngineStandIn, EngineMariaDB)
+	}
+	srv, err := startEngine(opts.Engine, ao, opts.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("fromstack: %w", err)
 	}

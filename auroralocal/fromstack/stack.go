@@ -127,6 +127,7 @@ func (s *Stack) Env(place Place) iampolicy.Env {
 	// The handler checks the property is a secret ARN; this one is made up.
 	env.Attrs[s.ClusterID+".MasterUserSecret.SecretArn"] = fmt.Sprintf(
 		"arn:%s:secretsmanager:%s:%s:secret:rds!%s-local", place.Partition, place.Region, place.Account, place.ClusterResourceID)
+	s.scaleAttrs(&env, place)
 	return env
 }
 

@@ -127,7 +127,7 @@ func NewConnector(c Config) (*Connector, error) {
 	// whatever the cluster's time_zone parameter says (one SET per new
 	// connection).
 	m.ParseTime = true
-	m.Params = map[string]string{"time_zone": "'+00:00'"}
+	m.Params = map[string]string{"time_zone": SessionTimeZone}
 	// Send a query with arguments as one statement, escaped by the driver,
 	// instead of PREPARE + EXECUTE + CLOSE: half the round trips of every
 	// named query. The driver refuses to interpolate for character sets

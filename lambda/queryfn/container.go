@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/x509"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -82,8 +83,16 @@ func NewContainer(ctx context.Context, opts ContainerOptions) (HandlerFunc, erro
 	if err != nil {
 		return nil, err
 	}
-	logger.Info("init done", "db_host", dbCfg.Host, "db_user", dbCfg.User, "db_name", dbCfg.Database, "region", dbCfg.Region)
-	h := New(conn.OpenDB())
+	reader, readerHost, err := openReader(dbCfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	var readDB *sql.DB
+	if reader != nil {
+		readDB = reader.OpenDB()
+	}
+	logger.Info("init done", "db_host", dbCfg.Host, "db_reader_host", readerHost, "db_user", dbCfg.User, "db_name", dbCfg.Database, "region", dbCfg.Region)
+	h := NewWithReader(conn.OpenDB(), readDB)
 	readTimeout := cmp.Or(dbCfg.ReadTimeout, iamdb.DefaultReadTimeout)
 	metrics := &metricsWriter{w: opts.Metrics, function: opts.Getenv(EnvFunctionName), now: opts.Now, logger: logger}
 	if metrics.now == nil {

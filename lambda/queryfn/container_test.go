@@ -63,6 +63,7 @@ func TestNewContainer(t *testing.T) {
 		{name: "missing endpoint", unset: "DB_ENDPOINT", wantErr: "DB_ENDPOINT is not set"},
 		{name: "missing region", unset: "DB_REGION", wantErr: "DB_REGION is not set"},
 		{name: "bad rate limit", set: map[string]string{"DB_MAX_NEW_CONNS_PER_SECOND": "1000"}, wantErr: `DB_MAX_NEW_CONNS_PER_SECOND="1000"`},
+		{name: "bad reader endpoint", set: map[string]string{EnvReaderEndpoint: "db:3306"}, wantErr: EnvReaderEndpoint + `="db:3306"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

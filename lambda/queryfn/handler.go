@@ -17,6 +17,8 @@ import (
 // concurrent use; build it once per Lambda container with [New].
 type Handler struct {
 	db *sql.DB
+	// reader, when set, serves the reads (NewWithReader); db the writes.
+	reader *sql.DB
 
 	readRetries    atomic.Uint64
 	writeRetries   atomic.Uint64
@@ -53,6 +55,24 @@ func (h *Handler) Stats() Stats {
 // (go-sql-driver/mysql's parseTime). The Handler does not close db.
 func New(db *sql.DB) *Handler {
 	return &Handler{db: db}
+}
+
+// NewWithReader returns a Handler that sends writes to writer and reads
+// (whoami included, which then reports "reader") to reader: a pool on the
+// cluster's reader endpoint. A nil reader is New(writer). Reads on a reader
+// may lag the writer by Aurora's replica lag (usually under 100 ms): an
+// add_item followed at once by get_item can miss the new row. The Handler
+// closes neither pool.
+func NewWithReader(writer, reader *sql.DB) *Handler {
+	return &Handler{db: writer, reader: reader}
+}
+
+// readPool is where reads go, and the endpoint role whoami reports.
+func (h *Handler) readPool() (*sql.DB, string) {
+	if h.reader != nil {
+		return h.reader, EndpointReader
+	}
+	return h.db, EndpointWriter
 }
 
 // Handle is the Lambda handler: it parses raw with [ParseRequest] and runs

@@ -35,7 +35,7 @@ func TestHandle(t *testing.T) {
 				sqlTLSCipher: {columns: []string{"Variable_name", "Value"}, rows: [][]driver.Value{{"Ssl_cipher", "TLS_AES_128_GCM_SHA256"}}},
 			},
 			wantCalls: []stubCall{{query: sqlWhoAmI}, {query: sqlTLSCipher}},
-			wantJSON:  `{"action":"whoami","user":"app_user@%","tls_cipher":"TLS_AES_128_GCM_SHA256","server_version":"8.0.39"}`,
+			wantJSON:  `{"action":"whoami","user":"app_user@%","tls_cipher":"TLS_AES_128_GCM_SHA256","server_version":"8.0.39","endpoint":"writer"}`,
 		},
 		{
 			name: "whoami on an unencrypted session",
@@ -45,7 +45,7 @@ func TestHandle(t *testing.T) {
 				sqlTLSCipher: {columns: []string{"Variable_name", "Value"}, rows: [][]driver.Value{{"Ssl_cipher", ""}}},
 			},
 			wantCalls: []stubCall{{query: sqlWhoAmI}, {query: sqlTLSCipher}},
-			wantJSON:  `{"action":"whoami","user":"app_user@%","server_version":"8.0.39"}`,
+			wantJSON:  `{"action":"whoami","user":"app_user@%","server_version":"8.0.39","endpoint":"writer"}`,
 		},
 		{
 			name: "whoami without Ssl_cipher status",
@@ -55,7 +55,7 @@ func TestHandle(t *testing.T) {
 				sqlTLSCipher: {columns: []string{"Variable_name", "Value"}},
 			},
 			wantCalls: []stubCall{{query: sqlWhoAmI}, {query: sqlTLSCipher}},
-			wantJSON:  `{"action":"whoami","user":"u@%","server_version":"5.7"}`,
+			wantJSON:  `{"action":"whoami","user":"u@%","server_version":"5.7","endpoint":"writer"}`,
 		},
 		{
 			name: "list_items default limit",

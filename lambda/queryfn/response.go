@@ -15,6 +15,9 @@ type Response struct {
 	TLSCipher string `json:"tls_cipher,omitempty"`
 	// ServerVersion is VERSION() (whoami).
 	ServerVersion string `json:"server_version,omitempty"`
+	// Endpoint is the endpoint that answered, "writer" or "reader"
+	// (whoami; see NewWithReader).
+	Endpoint string `json:"endpoint,omitempty"`
 
 	// Items are the listed items, possibly none (list_items).
 	Items []Item `json:"items,omitzero"`

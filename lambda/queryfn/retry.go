@@ -78,17 +78,26 @@ var (
 // error, if any, is returned and names the first.
 func (h *Handler) read(ctx context.Context, req Request, run readFunc) (Response, error) {
 	var p progress
-	resp, err := run(ctx, h.db, req, &p)
+	db, endpoint := h.readPool()
+	resp, err := run(ctx, db, req, &p)
 	if err == nil || p.rows > 0 || ctx.Err() != nil || !connectionLost(err) {
-		return resp, err
+		return answeredBy(resp, endpoint), err
 	}
 	h.readRetries.Add(1)
 	p = progress{}
-	resp, err2 := run(ctx, h.db, req, &p)
+	resp, err2 := run(ctx, db, req, &p)
 	if err2 != nil {
 		return Response{}, fmt.Errorf("%w (retried once after the connection was lost: %v)", err2, err)
 	}
-	return resp, nil
+	return answeredBy(resp, endpoint), nil
+}
+
+// answeredBy names the endpoint in a successful whoami answer.
+func answeredBy(resp Response, endpoint string) Response {
+	if resp.Action == ActionWhoAmI {
+		resp.Endpoint = endpoint
+	}
+	return resp
 }
 
 // write runs a write on a pinned connection and classifies its failure:

@@ -273,6 +273,8 @@ func ratioRows() []ratio {
 		{"new connection: IAM / password (p50, separate runs)", p50("BenchmarkConnect/iam"), p50("BenchmarkConnect/password"), nil, ""},
 		{"RTT: new connection: IAM / password (p50, paired)", metric{"BenchmarkConnectRTT/paired", "iam/password-p50"}, metric{}, atMost(1.3), "≤ 1.3x"},
 		{"RTT: new connection: IAM / password (p50, separate runs)", p50("BenchmarkConnectRTT/iam"), p50("BenchmarkConnectRTT/password"), nil, ""},
+		{"RDS Proxy hop: new connection, proxy / direct (p50, paired)", metric{"BenchmarkProxyHop/connect", "proxy/direct-p50"}, metric{}, nil, "(stand-in relay: a floor)"},
+		{"RDS Proxy hop: query, proxy / direct (p50, paired)", metric{"BenchmarkProxyHop/query", "proxy/direct-p50"}, metric{}, nil, "(stand-in relay: a floor)"},
 	}
 	for _, bench := range []string{"BenchmarkWarm", "BenchmarkWarmRTT"} {
 		prefix := ""

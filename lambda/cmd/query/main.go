@@ -6,9 +6,11 @@
 // DB_ENDPOINT, DB_PORT, DB_USER, DB_NAME, DB_REGION, and the optional
 // DB_MAX_CONNS, DB_MAX_NEW_CONNS_PER_SECOND, DB_NEW_CONN_BURST,
 // DB_ACCESS_DENIED_RETRY_SECONDS, DB_READ_TIMEOUT_SECONDS,
-// DB_DIAL_TIMEOUT_SECONDS) and AWS credentials from the Lambda execution
-// role. Its connection metrics go to stdout as CloudWatch Embedded Metric
-// Format lines (package opsmetrics); its log lines go to stderr. Everything expensive happens once per container, at init
+// DB_DIAL_TIMEOUT_SECONDS; DB_READER_ENDPOINT, see
+// queryfn.ReaderConfigFromEnv, adds a read pool) and AWS credentials from the
+// Lambda execution role. Its connection metrics go to stdout as CloudWatch
+// Embedded Metric Format lines (package opsmetrics); its log lines go to
+// stderr. Everything expensive happens once per container, at init
 // (queryfn.NewContainer): the connection pool is built here and reused by
 // every invocation the container serves. Init makes no network calls; the
 // first request opens the first connection.
