@@ -9,9 +9,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
-	"rdsiam/internal/jsiinode"
-	"rdsiam/internal/modroot"
-	"rdsiam/stacks"
+	"github.com/rdsiam/rdsiam/internal/jsiinode"
+	"github.com/rdsiam/rdsiam/internal/modroot"
+	"github.com/rdsiam/rdsiam/stacks"
 )
 
 func main() {

@@ -1,4 +1,4 @@
-module rdsiam
+module github.com/rdsiam/rdsiam
 
 go 1.26.0
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"rdsiam/lambda/rdstls"
+	"github.com/rdsiam/rdsiam/lambda/rdstls"
 )
 
 // OpenDB opens a pool that logs in to a local engine at addr (127.0.0.1:port)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"rdsiam/auroralocal/sigv4"
+	"github.com/rdsiam/rdsiam/auroralocal/sigv4"
 )
 
 // iamServer starts a server whose QueryRole may connect as app_user, with

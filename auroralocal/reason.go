@@ -3,7 +3,7 @@ package auroralocal
 import (
 	"errors"
 
-	"rdsiam/auroralocal/sigv4"
+	"github.com/rdsiam/rdsiam/auroralocal/sigv4"
 )
 
 // Reason codes of refused logins, named after the failure reasons Aurora

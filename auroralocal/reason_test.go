@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"rdsiam/auroralocal/sigv4"
+	"github.com/rdsiam/rdsiam/auroralocal/sigv4"
 )
 
 func TestReasonCode(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"os"
 	"time"
 
-	"rdsiam/internal/localpki"
+	"github.com/rdsiam/rdsiam/internal/localpki"
 )
 
 // certAuthority is the per-server TLS material: a throw-away CA (standing in

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"rdsiam/auroralocal/sigv4"
+	"github.com/rdsiam/rdsiam/auroralocal/sigv4"
 )
 
 // TokenVerifier is the IAM half of an Aurora login, shared by every engine

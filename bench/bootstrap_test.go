@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"rdsiam/lambda/dbuser"
+	"github.com/rdsiam/rdsiam/lambda/dbuser"
 )
 
 // BenchmarkBootstrap measures the custom resource: the real dbuser.Handler

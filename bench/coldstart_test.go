@@ -23,9 +23,9 @@ import (
 	"testing"
 	"time"
 
-	"rdsiam/internal/modroot"
-	"rdsiam/lambda/queryfn"
-	"rdsiam/stacks"
+	"github.com/rdsiam/rdsiam/internal/modroot"
+	"github.com/rdsiam/rdsiam/lambda/queryfn"
+	"github.com/rdsiam/rdsiam/stacks"
 )
 
 // lambdaBuildFlags are the flags that make the

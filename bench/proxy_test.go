@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"testing"
 
-	"rdsiam/auroralocal"
-	"rdsiam/lambda/iamdb"
-	"rdsiam/lambda/rdstls"
+	"github.com/rdsiam/rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/lambda/rdstls"
 )
 
 // BenchmarkProxyHop measures what the stand-in's RDS Proxy endpoint costs

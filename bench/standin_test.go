@@ -15,10 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/go-sql-driver/mysql"
 
-	"rdsiam/auroralocal"
-	"rdsiam/lambda/dbuser"
-	"rdsiam/lambda/iamdb"
-	"rdsiam/lambda/rdstls"
+	"github.com/rdsiam/rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/lambda/dbuser"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/lambda/rdstls"
 )
 
 // Names used on the stand-in. The IAM user and database are the stack's

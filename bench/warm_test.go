@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/rds/auth"
 	"github.com/go-sql-driver/mysql"
 
-	"rdsiam/lambda/iamdb"
-	"rdsiam/lambda/queryfn"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/lambda/queryfn"
 )
 
 // The statements queryfn runs for the two measured actions, repeated here

@@ -3,7 +3,7 @@ package bootstrapsql
 import (
 	"fmt"
 
-	"rdsiam/lambda/sqlident"
+	"github.com/rdsiam/rdsiam/lambda/sqlident"
 )
 
 // Dialect is the SQL dialect of the server, where MySQL 8.0 (Aurora MySQL 3)

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"rdsiam/lambda/sqlident"
+	"github.com/rdsiam/rdsiam/lambda/sqlident"
 )
 
 // step names one template and the statement details around it; plans are

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"rdsiam/lambda/sqlident"
+	"github.com/rdsiam/rdsiam/lambda/sqlident"
 )
 
 // forms builds the expected statements from names, using the statement

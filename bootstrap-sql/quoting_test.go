@@ -8,7 +8,7 @@ import (
 	"testing"
 	"unicode"
 
-	"rdsiam/lambda/sqlident"
+	"github.com/rdsiam/rdsiam/lambda/sqlident"
 )
 
 // keywords are the only bare words statements may contain: SQL keywords and

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"text/template"
 
-	"rdsiam/lambda/sqlident"
+	"github.com/rdsiam/rdsiam/lambda/sqlident"
 )
 
 // sqlFiles are the statement templates, one statement per file, named after

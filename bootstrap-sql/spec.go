@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"rdsiam/lambda/sqlident"
+	"github.com/rdsiam/rdsiam/lambda/sqlident"
 )
 
 // Spec describes the database user that rdsiam manages.

@@ -12,8 +12,8 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
-	"rdsiam/lambda/sqlident"
-	"rdsiam/lambda/userprops"
+	"github.com/rdsiam/rdsiam/lambda/sqlident"
+	"github.com/rdsiam/rdsiam/lambda/userprops"
 )
 
 // Config is everything a deployment of rdsiam can vary. It is read from CDK

@@ -7,33 +7,75 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"rdsiam/lambda/sqlident"
-	"rdsiam/lambda/userprops"
+	"github.com/rdsiam/rdsiam/lambda/sqlident"
+	"github.com/rdsiam/rdsiam/lambda/userprops"
 )
 
-// UserProviderProps configures UserProvider.
+// UserProviderProps configures UserProvider. Every field names a CDK
+// interface, so the cluster, its secret and its network can be created in
+// the same app or imported by attributes (awsrds.DatabaseCluster_FromDatabaseClusterAttributes,
+// awssecretsmanager.Secret_FromSecretCompleteArn, awsec2.Vpc_FromVpcAttributes)
+// without any lookup at synth time.
 type UserProviderProps struct {
-	Cluster *Cluster
-	Network *Network
+	// Cluster is the Aurora MySQL cluster whose users this provider
+	// manages. An imported cluster needs ClusterResourceIdentifier (for
+	// GrantConnect), ClusterEndpointAddress (where the handler logs in),
+	// Port and SecurityGroups (what the handler's rules open) among its
+	// attributes. Required.
+	Cluster awsrds.IDatabaseCluster
+	// AdminSecret holds the credentials the handler logs in with to
+	// create, alter and drop users: a JSON secret with "username" and
+	// "password", as RDS's managed master secret
+	// (DatabaseCluster.Secret()) or a secret of an admin user with
+	// CREATE USER and GRANT OPTION. Only the handler's role may read it.
+	// Required.
+	AdminSecret awssecretsmanager.ISecret
+	// Vpc is where the handler runs; it must be the cluster's VPC or one
+	// routed to it. Required.
+	Vpc awsec2.IVpc
+	// VpcSubnets picks the handler's subnets. Default: nil, CDK's default
+	// selection (the VPC's private subnets with egress, else its isolated
+	// ones).
+	VpcSubnets *awsec2.SubnetSelection
+	// Port is the MySQL port of the cluster. Default: 0, the cluster's
+	// endpoint port (Cluster.ClusterEndpoint().Port()): the Port attribute
+	// of an imported cluster, or a CloudFormation reference to the
+	// endpoint's port for one created in the same stack. Set it when the
+	// port is known, to keep the rules and properties literal.
+	Port float64
+	// SecretsManager is what guards the handler's way to Secrets Manager
+	// (an interface endpoint's IConnectable): HTTPS (443) is opened from
+	// the handler to it, and only to it. Default: nil, the handler may
+	// reach HTTPS on any IPv4 address (a NAT gateway or an endpoint open to
+	// the VPC), and nothing else but the cluster.
+	SecretsManager awsec2.IConnectable
 	// Binary is the built custom-resource handler (lambda/cmd/dbuser).
+	// Required: build it with BuildGoLambdas in this repository, or with
+	// BuildModuleLambdas from a module that imports this one.
 	Binary GoBinary
 }
 
 // UserProvider runs the database-user custom resources of one cluster: a Go
-// handler in the VPC that logs in with the master secret over verified TLS,
+// handler in the VPC that logs in with the admin secret over verified TLS,
 // behind CDK's Provider framework. Create one per cluster and share it
 // between every DatabaseUser of that cluster.
 type UserProvider struct {
 	constructs.Construct
-	Cluster  *Cluster
+	Cluster  awsrds.IDatabaseCluster
 	Handler  *goFunction
 	Provider customresources.Provider
+	secret   awssecretsmanager.ISecret
+	// port is the cluster's port, a number or a token.
+	port *float64
 	// users maps each user name (lower case) on this cluster to the path of
 	// the DatabaseUser that manages it.
 	users map[string]string
@@ -44,20 +86,50 @@ type UserProvider struct {
 // for CloudFormation's one-hour custom-resource limit.
 const userProviderTimeoutMinutes = 5
 
-// NewUserProvider creates the handler function and the provider.
-func NewUserProvider(scope constructs.Construct, id string, props UserProviderProps) *UserProvider {
+// NewUserProvider creates the handler function and the provider, and opens
+// the cluster's port (and Secrets Manager's) to the handler.
+func NewUserProvider(scope constructs.Construct, id string, props UserProviderProps) (*UserProvider, error) {
+	var missing []string
+	if props.Cluster == nil {
+		missing = append(missing, "Cluster")
+	}
+	if props.AdminSecret == nil {
+		missing = append(missing, "AdminSecret")
+	}
+	if props.Vpc == nil {
+		missing = append(missing, "Vpc")
+	}
+	if props.Binary.Dir == "" {
+		missing = append(missing, "Binary")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("user provider %s: %s required (see UserProviderProps)", id, strings.Join(missing, ", "))
+	}
+	port := jsii.Number(props.Port)
+	if props.Port == 0 {
+		port = props.Cluster.ClusterEndpoint().Port()
+	} else if props.Port < 1 || props.Port > 65535 || props.Port != float64(int(props.Port)) {
+		return nil, fmt.Errorf("user provider %s: Port %v is not a TCP port (allowed: 1 to 65535, or 0 for the cluster's)", id, props.Port)
+	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	p := &UserProvider{Construct: c, Cluster: props.Cluster, users: map[string]string{}}
+	p := &UserProvider{Construct: c, Cluster: props.Cluster, secret: props.AdminSecret, port: port, users: map[string]string{}}
 	p.Handler = newGoFunction(c, "Handler", goFunctionProps{
 		Binary:      props.Binary,
 		Description: "rdsiam database-user bootstrap",
-		Network:     props.Network,
+		Vpc:         props.Vpc,
+		Subnets:     props.VpcSubnets,
 		MemoryMB:    256,
 		Timeout:     awscdk.Duration_Minutes(jsii.Number(userProviderTimeoutMinutes)),
 	})
-	props.Cluster.DB.Secret().GrantRead(p.Handler.Role, nil)
-	props.Cluster.AllowFrom(p.Handler.SecurityGroup, "MySQL from the database-user bootstrap")
-	props.Network.AllowEndpointFrom(p.Handler.SecurityGroup, "Secrets Manager from the database-user bootstrap")
+	props.AdminSecret.GrantRead(p.Handler.Role, nil)
+	conns := p.Handler.Function.Connections()
+	conns.AllowTo(props.Cluster, awsec2.Port_Tcp(port), jsii.String("MySQL from the database-user bootstrap"))
+	https := awsec2.Port_Tcp(jsii.Number(443))
+	if props.SecretsManager != nil {
+		conns.AllowTo(props.SecretsManager, https, jsii.String("Secrets Manager from the database-user bootstrap"))
+	} else {
+		conns.AllowTo(awsec2.Peer_AnyIpv4(), https, jsii.String("Secrets Manager (HTTPS) from the database-user bootstrap"))
+	}
 
 	frameworkLogs := awslogs.NewLogGroup(c, jsii.String("FrameworkLogs"), &awslogs.LogGroupProps{
 		Retention:     awslogs.RetentionDays_ONE_YEAR,
@@ -76,7 +148,16 @@ func NewUserProvider(scope constructs.Construct, id string, props UserProviderPr
 	suppress(frameworkRole.Node().FindChild(jsii.String("DefaultPolicy")),
 		nagRule{ID: "AwsSolutions-IAM5", AppliesToRegex: `^Resource::<[A-Za-z0-9]*Handler[0-9A-F]{8}\.Arn>:\*$`,
 			Reason: "The provider framework invokes the handler by qualified ARN (function:version); CDK grants lambda:InvokeFunction on this one function's ARN and its :* qualifiers, nothing else."})
-	return p
+	return p, nil
+}
+
+// portString is the port as a custom-resource property: the number, or
+// the token of the cluster's endpoint port.
+func (p *UserProvider) portString() *string {
+	if *awscdk.Token_IsUnresolved(p.port) {
+		return awscdk.Token_AsString(p.port, nil)
+	}
+	return jsii.String(strconv.Itoa(int(*p.port)))
 }
 
 // DatabaseUserProps configures DatabaseUser.
@@ -111,7 +192,7 @@ type DatabaseUser struct {
 	// Grants are the normalized privileges (upper case, sorted).
 	Grants   []string
 	Resource awscdk.CustomResource
-	cluster  *Cluster
+	cluster  awsrds.IDatabaseCluster
 }
 
 // NewDatabaseUser validates the props and adds the custom resource that
@@ -151,15 +232,16 @@ func NewDatabaseUser(scope constructs.Construct, id string, props DatabaseUserPr
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	props.Provider.users[key] = *c.Node().Path()
-	cluster := props.Provider.Cluster
+	p := props.Provider
+	cluster := p.Cluster
 	u := &DatabaseUser{Construct: c, UserName: props.UserName, DatabaseName: props.DatabaseName, Grants: grants, cluster: cluster}
 	u.Resource = awscdk.NewCustomResource(c, jsii.String("Resource"), &awscdk.CustomResourceProps{
-		ServiceToken: props.Provider.Provider.ServiceToken(),
+		ServiceToken: p.Provider.ServiceToken(),
 		ResourceType: jsii.String("Custom::DatabaseUser"),
 		Properties: &map[string]any{
-			userprops.SecretArn:      cluster.DB.Secret().SecretArn(),
-			userprops.Endpoint:       cluster.DB.ClusterEndpoint().Hostname(),
-			userprops.Port:           strconv.Itoa(DatabasePort),
+			userprops.SecretArn:      p.secret.SecretArn(),
+			userprops.Endpoint:       cluster.ClusterEndpoint().Hostname(),
+			userprops.Port:           p.portString(),
 			userprops.UserName:       props.UserName,
 			userprops.DatabaseName:   props.DatabaseName,
 			userprops.Privileges:     grants,
@@ -169,7 +251,7 @@ func NewDatabaseUser(scope constructs.Construct, id string, props DatabaseUserPr
 	})
 	// The endpoint attribute exists before the writer instance does; wait
 	// for the whole cluster so the first login finds a server.
-	u.Resource.Node().AddDependency(cluster.DB)
+	u.Resource.Node().AddDependency(cluster)
 	return u, nil
 }
 
@@ -177,5 +259,5 @@ func NewDatabaseUser(scope constructs.Construct, id string, props DatabaseUserPr
 // arn:<partition>:rds-db:<region>:<account>:dbuser:<cluster resource id>/<user>,
 // built from the cluster's DBClusterResourceId attribute.
 func (u *DatabaseUser) GrantConnect(grantee awsiam.IGrantable) awsiam.Grant {
-	return u.cluster.DB.GrantConnect(grantee, jsii.String(u.UserName))
+	return u.cluster.GrantConnect(grantee, jsii.String(u.UserName))
 }

@@ -14,7 +14,10 @@ import (
 type goFunctionProps struct {
 	Binary      GoBinary
 	Description string
-	Network     *Network // nil: not in a VPC
+	// Vpc is where the function runs, in Subnets (nil: CDK's default
+	// selection). Default nil: not in a VPC.
+	Vpc         awsec2.IVpc
+	Subnets     *awsec2.SubnetSelection
 	MemoryMB    int
 	Timeout     awscdk.Duration
 	Environment map[string]*string
@@ -40,7 +43,7 @@ func newGoFunction(scope constructs.Construct, id string, props goFunctionProps)
 		Retention:     awslogs.RetentionDays_ONE_YEAR,
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
-	f.Role = newLambdaRole(scope, id+"Role", f.LogGroup, props.Network != nil)
+	f.Role = newLambdaRole(scope, id+"Role", f.LogGroup, props.Vpc != nil)
 
 	fp := &awslambda.FunctionProps{
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
@@ -58,14 +61,14 @@ func newGoFunction(scope constructs.Construct, id string, props goFunctionProps)
 	if props.Reserved > 0 {
 		fp.ReservedConcurrentExecutions = jsii.Number(float64(props.Reserved))
 	}
-	if props.Network != nil {
+	if props.Vpc != nil {
 		f.SecurityGroup = awsec2.NewSecurityGroup(scope, jsii.String(id+"SecurityGroup"), &awsec2.SecurityGroupProps{
-			Vpc:              props.Network.Vpc,
+			Vpc:              props.Vpc,
 			Description:      jsii.String(props.Description + ": no egress except the rules added for it"),
 			AllowAllOutbound: jsii.Bool(false),
 		})
-		fp.Vpc = props.Network.Vpc
-		fp.VpcSubnets = props.Network.Subnets
+		fp.Vpc = props.Vpc
+		fp.VpcSubnets = props.Subnets
 		fp.SecurityGroups = &[]awsec2.ISecurityGroup{f.SecurityGroup}
 	}
 	f.Function = awslambda.NewFunction(scope, jsii.String(id), fp)

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"rdsiam/internal/modroot"
+	"github.com/rdsiam/rdsiam/internal/modroot"
 )
 
 // writeFiles creates files (path relative to root -> content) under root.

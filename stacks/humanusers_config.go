@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"rdsiam/lambda/sqlident"
+	"github.com/rdsiam/rdsiam/lambda/sqlident"
 )
 
 // HumanUser is a database user for people (on-call, analysts): created like

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"rdsiam/lambda/opsmetrics"
+	"github.com/rdsiam/rdsiam/lambda/opsmetrics"
 )
 
 // MonitoringProps configures Monitoring.

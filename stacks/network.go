@@ -94,11 +94,12 @@ func NewNetwork(scope constructs.Construct, id string, props NetworkProps) *Netw
 	return n
 }
 
-// AllowEndpointFrom lets peer reach the Secrets Manager endpoint on 443.
-func (n *Network) AllowEndpointFrom(peer awsec2.ISecurityGroup, description string) {
+// secretsManager is the endpoint's security group as UserProviderProps
+// wants it; nil when there is no endpoint. A typed nil would not compare
+// equal to nil inside the interface, hence the check.
+func (n *Network) secretsManager() awsec2.IConnectable {
 	if n.EndpointSecurityGroup == nil {
-		return
+		return nil
 	}
-	n.EndpointSecurityGroup.AddIngressRule(peer, awsec2.Port_Tcp(jsii.Number(443)), jsii.String(description), nil)
-	peer.AddEgressRule(n.EndpointSecurityGroup, awsec2.Port_Tcp(jsii.Number(443)), jsii.String(description), nil)
+	return n.EndpointSecurityGroup
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"rdsiam/internal/stackoutputs"
+	"github.com/rdsiam/rdsiam/internal/stackoutputs"
 )
 
 // ConnectArn is the rds-db:connect resource for this user:
@@ -20,7 +20,7 @@ func (u *DatabaseUser) ConnectArn() *string {
 	return awscdk.Stack_Of(u.Construct).FormatArn(&awscdk.ArnComponents{
 		Service:      jsii.String("rds-db"),
 		Resource:     jsii.String("dbuser"),
-		ResourceName: awscdk.Fn_Join(jsii.String("/"), &[]*string{u.cluster.DB.ClusterResourceIdentifier(), jsii.String(u.UserName)}),
+		ResourceName: awscdk.Fn_Join(jsii.String("/"), &[]*string{u.cluster.ClusterResourceIdentifier(), jsii.String(u.UserName)}),
 		ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
 	})
 }

@@ -9,12 +9,14 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"rdsiam/lambda/queryfn"
+	"github.com/rdsiam/rdsiam/lambda/queryfn"
 )
 
 // QueryFunctionProps configures QueryFunction.
 type QueryFunctionProps struct {
 	Network *Network
+	// Cluster is User's cluster (its endpoints and readers). Required.
+	Cluster *Cluster
 	// User is the database user the function logs in as; the function gets
 	// rds-db:connect for exactly that user and nothing else for data.
 	User *DatabaseUser
@@ -63,8 +65,8 @@ type QueryFunction struct {
 // NewQueryFunction creates the function in the VPC, opens the database port
 // to it and grants it rds-db:connect for props.User.
 func NewQueryFunction(scope constructs.Construct, id string, props QueryFunctionProps) (*QueryFunction, error) {
-	if props.User == nil || props.Network == nil {
-		return nil, fmt.Errorf("query function %s: Network and User are required", id)
+	if props.User == nil || props.Network == nil || props.Cluster == nil {
+		return nil, fmt.Errorf("query function %s: Network, Cluster and User are required", id)
 	}
 	if props.MemoryMB < 128 || props.MemoryMB > 10240 {
 		return nil, &ConfigError{Key: "functionMemoryMb", Value: props.MemoryMB, Allowed: "128 to 10240 MB"}
@@ -88,7 +90,7 @@ func NewQueryFunction(scope constructs.Construct, id string, props QueryFunction
 		return nil, &ConfigError{Key: "readTimeoutSeconds", Value: props.ReadTimeoutSeconds,
 			Allowed: fmt.Sprintf("1 second to less than the function's timeout (%d s)", props.TimeoutSeconds)}
 	}
-	cluster := props.User.cluster
+	cluster := props.Cluster
 	if props.ReadFromReaders && cluster.readers == 0 {
 		return nil, fmt.Errorf("query function %s: ReadFromReaders needs a cluster with readers (ClusterProps.Readers, context key \"readers\"), and this one has none", id)
 	}
@@ -114,7 +116,8 @@ func NewQueryFunction(scope constructs.Construct, id string, props QueryFunction
 	fn := newGoFunction(c, "Function", goFunctionProps{
 		Binary:      props.Binary,
 		Description: "rdsiam query function (IAM database authentication)",
-		Network:     props.Network,
+		Vpc:         props.Network.Vpc,
+		Subnets:     props.Network.Subnets,
 		MemoryMB:    props.MemoryMB,
 		Timeout:     awscdk.Duration_Seconds(jsii.Number(float64(props.TimeoutSeconds))),
 		Reserved:    props.ReservedConcurrency,

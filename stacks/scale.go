@@ -10,7 +10,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
 )
 
 // MaxReaders is Aurora's limit of reader instances (Aurora Replicas) in one

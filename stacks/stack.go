@@ -9,7 +9,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"rdsiam/internal/stackoutputs"
+	"github.com/rdsiam/rdsiam/internal/stackoutputs"
 )
 
 // Lambda binaries the stack deploys, by asset name.
@@ -89,9 +89,18 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 	if err != nil {
 		return nil, err
 	}
-	s.Users = NewUserProvider(s.Stack, "DatabaseUsers", UserProviderProps{
-		Cluster: s.Cluster, Network: s.Network, Binary: props.Binaries["dbuser"],
+	s.Users, err = NewUserProvider(s.Stack, "DatabaseUsers", UserProviderProps{
+		Cluster:        s.Cluster.DB,
+		AdminSecret:    s.Cluster.DB.Secret(),
+		Vpc:            s.Network.Vpc,
+		VpcSubnets:     s.Network.Subnets,
+		Port:           s.Cluster.Port,
+		SecretsManager: s.Network.secretsManager(),
+		Binary:         props.Binaries["dbuser"],
 	})
+	if err != nil {
+		return nil, err
+	}
 	s.User, err = NewDatabaseUser(s.Stack, "AppUser", DatabaseUserProps{
 		Provider:       s.Users,
 		UserName:       cfg.UserName,
@@ -111,6 +120,7 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 	}
 	s.Function, err = NewQueryFunction(s.Stack, "Query", QueryFunctionProps{
 		Network:        s.Network,
+		Cluster:        s.Cluster,
 		User:           s.User,
 		Binary:         props.Binaries["query"],
 		MemoryMB:       cfg.FunctionMemoryMB,

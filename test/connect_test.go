@@ -25,9 +25,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/go-sql-driver/mysql"
 
-	"rdsiam/auroralocal/fromstack"
-	"rdsiam/internal/connect"
-	"rdsiam/internal/stackoutputs"
+	"github.com/rdsiam/rdsiam/auroralocal/fromstack"
+	"github.com/rdsiam/rdsiam/internal/connect"
+	"github.com/rdsiam/rdsiam/internal/stackoutputs"
 )
 
 // `rdsiam connect` logs people in on the stand-in, which plays the cluster

@@ -10,10 +10,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"rdsiam/auroralocal/fromstack"
-	bootstrapsql "rdsiam/bootstrap-sql"
-	"rdsiam/lambda/dbuser"
-	"rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/auroralocal/fromstack"
+	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
+	"github.com/rdsiam/rdsiam/lambda/dbuser"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
 )
 
 // The least-privilege promise, end to end on each engine: exactly the

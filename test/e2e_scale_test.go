@@ -16,11 +16,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/rds/auth"
 	"github.com/go-sql-driver/mysql"
 
-	"rdsiam/auroralocal"
-	"rdsiam/auroralocal/fromstack"
-	"rdsiam/lambda/iamdb"
-	"rdsiam/lambda/queryfn"
-	"rdsiam/lambda/rdstls"
+	"github.com/rdsiam/rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/auroralocal/fromstack"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/lambda/queryfn"
+	"github.com/rdsiam/rdsiam/lambda/rdstls"
 )
 
 // End-to-end runs of the scale-out variants: the stand-in plays the RDS

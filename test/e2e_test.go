@@ -14,12 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/go-sql-driver/mysql"
 
-	"rdsiam/auroralocal"
-	"rdsiam/auroralocal/fromstack"
-	"rdsiam/auroralocal/sigv4"
-	"rdsiam/lambda/dbuser"
-	"rdsiam/lambda/iamdb"
-	"rdsiam/lambda/queryfn"
+	"github.com/rdsiam/rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/auroralocal/fromstack"
+	"github.com/rdsiam/rdsiam/auroralocal/sigv4"
+	"github.com/rdsiam/rdsiam/lambda/dbuser"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/lambda/queryfn"
 )
 
 // deliverTwice sends ev to the real custom-resource handler twice, as

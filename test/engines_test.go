@@ -4,9 +4,9 @@ import (
 	"database/sql"
 	"testing"
 
-	"rdsiam/auroralocal"
-	"rdsiam/auroralocal/fromstack"
-	"rdsiam/auroralocal/mariadb"
+	"github.com/rdsiam/rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/auroralocal/fromstack"
+	"github.com/rdsiam/rdsiam/auroralocal/mariadb"
 )
 
 // The end-to-end tests run the real handlers against each local engine —

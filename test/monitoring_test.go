@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"rdsiam/lambda/opsmetrics"
-	"rdsiam/stacks"
+	"github.com/rdsiam/rdsiam/lambda/opsmetrics"
+	"github.com/rdsiam/rdsiam/stacks"
 )
 
 // The variants of the operations work (registered with the others in

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"rdsiam/auroralocal/fromstack"
-	"rdsiam/internal/stackoutputs"
-	"rdsiam/stacks"
+	"github.com/rdsiam/rdsiam/auroralocal/fromstack"
+	"github.com/rdsiam/rdsiam/internal/stackoutputs"
+	"github.com/rdsiam/rdsiam/stacks"
 )
 
 // TestHumanUserPolicies: each human user's managed policy allows

@@ -8,11 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"rdsiam/auroralocal/fromstack"
-	"rdsiam/auroralocal/iampolicy"
-	"rdsiam/lambda/iamdb"
-	"rdsiam/lambda/queryfn"
-	"rdsiam/stacks"
+	"github.com/rdsiam/rdsiam/auroralocal/fromstack"
+	"github.com/rdsiam/rdsiam/auroralocal/iampolicy"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/lambda/queryfn"
+	"github.com/rdsiam/rdsiam/stacks"
 )
 
 // Synth assertions for the scale-out variants (template_test.go's

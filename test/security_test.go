@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"rdsiam/auroralocal/fromstack"
-	"rdsiam/auroralocal/iampolicy"
+	"github.com/rdsiam/rdsiam/auroralocal/fromstack"
+	"github.com/rdsiam/rdsiam/auroralocal/iampolicy"
 )
 
 // Security assertions that would fail on a regression, evaluated with IAM's

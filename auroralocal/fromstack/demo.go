@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"rdsiam/lambda/iamdb"
-	"rdsiam/lambda/queryfn"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/lambda/queryfn"
 )
 
 // Demo runs the whole login path on the engine and writes each step and

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"rdsiam/auroralocal"
-	"rdsiam/auroralocal/mariadb"
+	"github.com/rdsiam/rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/auroralocal/mariadb"
 )
 
 // Engine names for Options.Engine.

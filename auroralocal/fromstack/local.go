@@ -9,12 +9,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"rdsiam/auroralocal"
-	"rdsiam/auroralocal/iampolicy"
-	"rdsiam/lambda/dbuser"
-	"rdsiam/lambda/iamdb"
-	"rdsiam/lambda/queryfn"
-	"rdsiam/lambda/rdstls"
+	"github.com/rdsiam/rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/auroralocal/iampolicy"
+	"github.com/rdsiam/rdsiam/lambda/dbuser"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/lambda/queryfn"
+	"github.com/rdsiam/rdsiam/lambda/rdstls"
 )
 
 // Options configures Start. Zero values give the stand-in, region

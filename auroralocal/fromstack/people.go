@@ -5,8 +5,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"rdsiam/auroralocal"
-	"rdsiam/auroralocal/iampolicy"
+	"github.com/rdsiam/rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/auroralocal/iampolicy"
 )
 
 // Person is an IAM principal outside the stack that stands for a person's

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"net"
 
-	"rdsiam/auroralocal"
-	"rdsiam/auroralocal/iampolicy"
+	"github.com/rdsiam/rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/auroralocal/iampolicy"
 )
 
 // The stand-in's names for the scale-out resources: the RDS Proxy's

@@ -16,7 +16,7 @@ import (
 	"slices"
 	"strings"
 
-	"rdsiam/auroralocal/iampolicy"
+	"github.com/rdsiam/rdsiam/auroralocal/iampolicy"
 )
 
 // Stack is a synthesized rdsiam template and the logical ids that matter

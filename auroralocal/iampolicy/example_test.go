@@ -3,7 +3,7 @@ package iampolicy_test
 import (
 	"fmt"
 
-	"rdsiam/auroralocal/iampolicy"
+	"github.com/rdsiam/rdsiam/auroralocal/iampolicy"
 )
 
 // Deciding rds-db:connect for a role straight from a synthesized template.

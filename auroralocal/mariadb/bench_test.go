@@ -3,7 +3,7 @@ package mariadb
 import (
 	"testing"
 
-	"rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/auroralocal"
 )
 
 // BenchmarkStart measures the lane's start-up: copy the template data

@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"rdsiam/auroralocal"
-	"rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
 )
 
 // Test principals; the keys are fake and never reach AWS.

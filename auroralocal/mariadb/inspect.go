@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/auroralocal"
 )
 
 // internalAccounts are the server's own accounts, left out of Users:

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"rdsiam/internal/modroot"
+	"github.com/rdsiam/rdsiam/internal/modroot"
 )
 
 // Programs the lane runs, from Debian's mariadb-server package.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/auroralocal"
 )
 
 func errNumber(err error) uint16 {

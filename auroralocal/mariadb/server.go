@@ -23,8 +23,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"rdsiam/auroralocal"
-	"rdsiam/internal/localpki"
+	"github.com/rdsiam/rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/internal/localpki"
 )
 
 // Timeouts of the server's life cycle. Generous: the machine may be busy.

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/auroralocal"
 )
 
 // The verifier is the Go half of AWSAuthenticationPlugin: the C plugin in

@@ -26,7 +26,7 @@ import (
 	"strings"
 	"syscall"
 
-	"rdsiam/auroralocal/fromstack"
+	"github.com/rdsiam/rdsiam/auroralocal/fromstack"
 )
 
 func main() {

@@ -29,7 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 
-	"rdsiam/internal/connect"
+	"github.com/rdsiam/rdsiam/internal/connect"
 )
 
 func main() {

@@ -32,9 +32,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"rdsiam/internal/stackoutputs"
-	"rdsiam/lambda/iamdb"
-	"rdsiam/lambda/rdstls"
+	"github.com/rdsiam/rdsiam/internal/stackoutputs"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/lambda/rdstls"
 )
 
 // DefaultStackName is the stack `rdsiam connect` reads when none is given

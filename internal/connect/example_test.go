@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"rdsiam/internal/connect"
+	"github.com/rdsiam/rdsiam/internal/connect"
 )
 
 // The arguments rdsiam connect gives each client family: both dial the local

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"rdsiam/internal/localpki"
+	"github.com/rdsiam/rdsiam/internal/localpki"
 )
 
 // The hop exists because of the tunnel trap: through a tunnel the client

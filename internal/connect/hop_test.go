@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"rdsiam/internal/localpki"
+	"github.com/rdsiam/rdsiam/internal/localpki"
 )
 
 // fakeMySQL is a server that greets like MySQL, upgrades to TLS on an

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 
-	"rdsiam/internal/stackoutputs"
+	"github.com/rdsiam/rdsiam/internal/stackoutputs"
 )
 
 const testEndpoint = "rdsiam.cluster-abc123.eu-west-1.rds.amazonaws.com"

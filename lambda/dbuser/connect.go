@@ -14,8 +14,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"rdsiam/lambda/backoff"
-	"rdsiam/lambda/rdstls"
+	"github.com/rdsiam/rdsiam/lambda/backoff"
+	"github.com/rdsiam/rdsiam/lambda/rdstls"
 )
 
 // Connection defaults.

@@ -17,7 +17,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"rdsiam/internal/localpki"
+	"github.com/rdsiam/rdsiam/internal/localpki"
 )
 
 // closedPort returns a local TCP port nothing listens on.

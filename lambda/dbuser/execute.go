@@ -9,7 +9,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	bootstrapsql "rdsiam/bootstrap-sql"
+	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
 )
 
 // runStatements executes stmts in order on conn, stopping at the first

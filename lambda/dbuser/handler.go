@@ -13,7 +13,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	bootstrapsql "rdsiam/bootstrap-sql"
+	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
 )
 
 // Time kept free before the Lambda deadline.

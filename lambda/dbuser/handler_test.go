@@ -18,7 +18,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	bootstrapsql "rdsiam/bootstrap-sql"
+	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
 )
 
 const testResponseURL = "https://cloudformation-custom-resource-response.s3.amazonaws.com/x?X-Amz-Signature=SIGNATURE-0123abcd"

@@ -8,8 +8,8 @@ import (
 	"log/slog"
 	"strings"
 
-	bootstrapsql "rdsiam/bootstrap-sql"
-	"rdsiam/lambda/userprops"
+	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
+	"github.com/rdsiam/rdsiam/lambda/userprops"
 )
 
 // Ownership: the registry (schema rdsiam, see bootstrapsql.RegistrySetup)

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	bootstrapsql "rdsiam/bootstrap-sql"
-	"rdsiam/lambda/sqlident"
-	"rdsiam/lambda/userprops"
+	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
+	"github.com/rdsiam/rdsiam/lambda/sqlident"
+	"github.com/rdsiam/rdsiam/lambda/userprops"
 )
 
 // Property names in ResourceProperties. CloudFormation property names are

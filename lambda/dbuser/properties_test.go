@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"rdsiam/lambda/sqlident"
+	"github.com/rdsiam/rdsiam/lambda/sqlident"
 )
 
 const testSecretArn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rdsiam-master-AbCdEf"

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	bootstrapsql "rdsiam/bootstrap-sql"
-	"rdsiam/lambda/sqlident"
+	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
+	"github.com/rdsiam/rdsiam/lambda/sqlident"
 )
 
 // grantLine is one line of SHOW GRANTS, parsed. MySQL 8.0 (Aurora MySQL 3),

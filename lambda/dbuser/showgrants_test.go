@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	bootstrapsql "rdsiam/bootstrap-sql"
+	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
 )
 
 // SHOW GRANTS as MySQL 8.0 (Aurora MySQL 3), MariaDB 10.11 and the stand-in

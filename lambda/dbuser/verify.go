@@ -10,8 +10,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	bootstrapsql "rdsiam/bootstrap-sql"
-	"rdsiam/lambda/sqlident"
+	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
+	"github.com/rdsiam/rdsiam/lambda/sqlident"
 )
 
 // iamPlugin is the authentication plugin of every account rdsiam manages.

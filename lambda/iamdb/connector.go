@@ -12,7 +12,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"rdsiam/lambda/rdstls"
+	"github.com/rdsiam/rdsiam/lambda/rdstls"
 )
 
 // Connector is a database/sql/driver.Connector that opens MySQL connections

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/go-sql-driver/mysql"
 
-	"rdsiam/lambda/rdstls"
+	"github.com/rdsiam/rdsiam/lambda/rdstls"
 )
 
 // fakeClock is a settable Config.Now.

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"rdsiam/internal/localpki"
+	"github.com/rdsiam/rdsiam/internal/localpki"
 )
 
 // fakeMySQL is a minimal MySQL server for connector tests. It speaks just

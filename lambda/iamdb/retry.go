@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"rdsiam/lambda/backoff"
+	"github.com/rdsiam/rdsiam/lambda/backoff"
 )
 
 // Backoff between access-denied retries: exponential from

@@ -4,7 +4,7 @@ import (
 	"os"
 	"time"
 
-	"rdsiam/lambda/opsmetrics"
+	"github.com/rdsiam/rdsiam/lambda/opsmetrics"
 )
 
 // One request that opened a connection with a freshly signed token: one

@@ -15,9 +15,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 
-	"rdsiam/lambda/iamdb"
-	"rdsiam/lambda/opsmetrics"
-	"rdsiam/lambda/rdstls"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/lambda/opsmetrics"
+	"github.com/rdsiam/rdsiam/lambda/rdstls"
 )
 
 // HandlerFunc is the shape lambda.Start accepts for the query function.

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
 )
 
 // Environment variables read by [ConfigFromEnv].

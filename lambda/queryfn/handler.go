@@ -10,7 +10,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
 )
 
 // Handler serves query requests from one connection pool. It is safe for

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
 )
 
 // The metrics' cost per request: nothing changed (a warm request on a

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"rdsiam/lambda/iamdb"
-	"rdsiam/lambda/rdstls"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/lambda/rdstls"
 )
 
 // EnvReaderEndpoint names the cluster's reader endpoint host (no port; the

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
 )
 
 // TestReadsGoToTheReader: with a reader pool, every read runs there and

@@ -12,7 +12,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
 )
 
 // TestRetryPolicy checks, per action and failure, how often the statement

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"rdsiam/internal/localpki"
+	"github.com/rdsiam/rdsiam/internal/localpki"
 )
 
 func TestConfigFields(t *testing.T) {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"rdsiam/lambda/dbuser"
-	"rdsiam/lambda/queryfn"
+	"github.com/rdsiam/rdsiam/lambda/dbuser"
+	"github.com/rdsiam/rdsiam/lambda/queryfn"
 )
 
 // noDatabase is a dbuser.Handler.Open that fails the test: bad input must

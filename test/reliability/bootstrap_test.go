@@ -16,7 +16,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"rdsiam/lambda/dbuser"
+	"github.com/rdsiam/rdsiam/lambda/dbuser"
 )
 
 // account is what the bootstrap manages for one user, as the stand-in

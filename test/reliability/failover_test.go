@@ -7,8 +7,8 @@ import (
 	"syscall"
 	"testing"
 
-	"rdsiam/lambda/iamdb"
-	"rdsiam/lambda/queryfn"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/lambda/queryfn"
 )
 
 // allRequests exercises every action once; add_item comes first so that

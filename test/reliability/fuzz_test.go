@@ -12,8 +12,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	bootstrapsql "rdsiam/bootstrap-sql"
-	"rdsiam/lambda/dbuser"
+	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
+	"github.com/rdsiam/rdsiam/lambda/dbuser"
 )
 
 // FuzzParseProperties feeds arbitrary ResourceProperties JSON through the

@@ -18,11 +18,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/go-sql-driver/mysql"
 
-	"rdsiam/auroralocal"
-	"rdsiam/lambda/dbuser"
-	"rdsiam/lambda/iamdb"
-	"rdsiam/lambda/queryfn"
-	"rdsiam/lambda/rdstls"
+	"github.com/rdsiam/rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/lambda/dbuser"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/lambda/queryfn"
+	"github.com/rdsiam/rdsiam/lambda/rdstls"
 )
 
 // Names and keys of the emulated account. The keys are test values that

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
 )
 
 // The fleet: fleetContainers simulated Lambda execution environments

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"rdsiam/auroralocal"
-	"rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
 )
 
 // TestThrottledRetriesReuseToken: Aurora throttles IAM logins with tokens it

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"rdsiam/lambda/iamdb"
-	"rdsiam/lambda/queryfn"
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/lambda/queryfn"
 )
 
 // silentReadTimeout is short so the tests are quick; production's default

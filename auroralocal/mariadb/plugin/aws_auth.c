@@ -3,7 +3,7 @@
  * database authentication, for rdsiam's local real-engine lane only.
  *
  * The C is kept to transport: every decision is made by the Go verifier of
- * package rdsiam/auroralocal/mariadb, reached over the Unix socket named by
+ * package github.com/rdsiam/rdsiam/auroralocal/mariadb, reached over the Unix socket named by
  * the environment variable RDSIAM_VERIFIER_SOCKET of the server process.
  * Per login, one socket connection and two exchanges:
  *

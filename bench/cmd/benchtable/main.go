@@ -30,7 +30,7 @@ import (
 	"strings"
 	"time"
 
-	"rdsiam/internal/modroot"
+	"github.com/rdsiam/rdsiam/internal/modroot"
 )
 
 func main() {

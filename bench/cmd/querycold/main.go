@@ -18,7 +18,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"rdsiam/lambda/queryfn"
+	"github.com/rdsiam/rdsiam/lambda/queryfn"
 )
 
 // initTimeout is lambda/cmd/query's.

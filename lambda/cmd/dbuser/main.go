@@ -1,6 +1,6 @@
 // Command dbuser is the onEvent Lambda of the Custom::DatabaseUser resource:
 // it creates, updates and deletes the IAM-authenticated MySQL user (see
-// package rdsiam/lambda/dbuser). Build it for the Lambda runtime with
+// package github.com/rdsiam/rdsiam/lambda/dbuser). Build it for the Lambda runtime with
 //
 //	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -buildid=" ./lambda/cmd/dbuser
 package main
@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"rdsiam/lambda/dbuser"
+	"github.com/rdsiam/rdsiam/lambda/dbuser"
 )
 
 func main() {

@@ -24,7 +24,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"rdsiam/lambda/queryfn"
+	"github.com/rdsiam/rdsiam/lambda/queryfn"
 )
 
 // initTimeout bounds configuration loading. LoadDefaultConfig only reads the
