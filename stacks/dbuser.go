@@ -261,3 +261,8 @@ func NewDatabaseUser(scope constructs.Construct, id string, props DatabaseUserPr
 func (u *DatabaseUser) GrantConnect(grantee awsiam.IGrantable) awsiam.Grant {
 	return u.cluster.GrantConnect(grantee, jsii.String(u.UserName))
 }
+
+// ReadOnlyGrants is the read-only preset for DatabaseUserProps.Grants:
+// SELECT and SHOW VIEW on the user's database. A new slice on every call,
+// so a caller's append never changes another's.
+func ReadOnlyGrants() []string { return []string{"SELECT", "SHOW VIEW"} }

@@ -87,31 +87,37 @@ func BuildGoLambdas(root string, packages map[string]string) (map[string]GoBinar
 	if err != nil {
 		return nil, err
 	}
+	return buildAll(root, filepath.Join(root, ".build", "lambda"), packages, shared)
+}
+
+// buildAll builds each package with root as the working directory into
+// out/<name>/bootstrap, in parallel.
+func buildAll(root, out string, packages map[string]string, shared buildInputs) (map[string]GoBinary, error) {
 	var (
 		mu   sync.Mutex
 		wg   sync.WaitGroup
-		out  = map[string]GoBinary{}
+		bins = map[string]GoBinary{}
 		errs []error
 	)
 	for name, pkg := range packages {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			bin, err := buildGoLambda(root, name, pkg, shared)
+			bin, err := buildGoLambda(root, out, name, pkg, shared)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
 				errs = append(errs, err)
 				return
 			}
-			out[name] = bin
+			bins[name] = bin
 		}()
 	}
 	wg.Wait()
 	if len(errs) > 0 {
 		return nil, errs[0]
 	}
-	return out, nil
+	return bins, nil
 }
 
 // buildInputs are the parts of the build key common to all packages.
@@ -290,8 +296,7 @@ func upToDate(keyPath, bin, key string) bool {
 	return err == nil && sum == rec.binarySHA
 }
 
-func buildGoLambda(root, name, pkg string, shared buildInputs) (GoBinary, error) {
-	lambdas := filepath.Join(root, ".build", "lambda")
+func buildGoLambda(root, lambdas, name, pkg string, shared buildInputs) (GoBinary, error) {
 	dir := filepath.Join(lambdas, name)
 	bin := filepath.Join(dir, "bootstrap")
 	keyPath := filepath.Join(lambdas, name+".key")
@@ -303,7 +308,7 @@ func buildGoLambda(root, name, pkg string, shared buildInputs) (GoBinary, error)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return GoBinary{}, fmt.Errorf("build lambda %s: %w", name, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Join(root, ".build"), name+"-*.tmp")
+	tmp, err := os.CreateTemp(lambdas, name+"-*.tmp")
 	if err != nil {
 		return GoBinary{}, fmt.Errorf("build lambda %s: %w", name, err)
 	}
@@ -318,7 +323,7 @@ func buildGoLambda(root, name, pkg string, shared buildInputs) (GoBinary, error)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return GoBinary{}, fmt.Errorf("build lambda %s (go build %s for %s/%s): %w\n%s", name, pkg, lambdaGOOS, lambdaGOARCH, err, stderr.String())
+		return GoBinary{}, fmt.Errorf("build lambda %s (go build %s for %s/%s in %s): %w\n%s%s", name, pkg, lambdaGOOS, lambdaGOARCH, root, err, stderr.String(), missingModuleHint(pkg, stderr.String()))
 	}
 	// A fixed mode keeps the asset hash independent of the umask.
 	if err := os.Chmod(tmpName, 0o755); err != nil {
