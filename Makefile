@@ -39,6 +39,7 @@ snapshots: setup
 
 vet:
 	go vet ./...
+	cd examples/existing-cluster && go vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 
 # Each fuzz target for a fixed number of executions (FUZZTIME=1000000x for

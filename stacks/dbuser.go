@@ -16,6 +16,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/rdsiam/rdsiam/lambda/queryfn"
 	"github.com/rdsiam/rdsiam/lambda/sqlident"
 	"github.com/rdsiam/rdsiam/lambda/userprops"
 )
@@ -193,6 +194,7 @@ type DatabaseUser struct {
 	Grants   []string
 	Resource awscdk.CustomResource
 	cluster  awsrds.IDatabaseCluster
+	provider *UserProvider
 }
 
 // NewDatabaseUser validates the props and adds the custom resource that
@@ -234,7 +236,7 @@ func NewDatabaseUser(scope constructs.Construct, id string, props DatabaseUserPr
 	props.Provider.users[key] = *c.Node().Path()
 	p := props.Provider
 	cluster := p.Cluster
-	u := &DatabaseUser{Construct: c, UserName: props.UserName, DatabaseName: props.DatabaseName, Grants: grants, cluster: cluster}
+	u := &DatabaseUser{Construct: c, UserName: props.UserName, DatabaseName: props.DatabaseName, Grants: grants, cluster: cluster, provider: p}
 	u.Resource = awscdk.NewCustomResource(c, jsii.String("Resource"), &awscdk.CustomResourceProps{
 		ServiceToken: p.Provider.ServiceToken(),
 		ResourceType: jsii.String("Custom::DatabaseUser"),
@@ -266,3 +268,18 @@ func (u *DatabaseUser) GrantConnect(grantee awsiam.IGrantable) awsiam.Grant {
 // SELECT and SHOW VIEW on the user's database. A new slice on every call,
 // so a caller's append never changes another's.
 func ReadOnlyGrants() []string { return []string{"SELECT", "SHOW VIEW"} }
+
+// Environment is what a function needs to log in as u, under the names
+// queryfn.ConfigFromEnv reads: DB_ENDPOINT (the cluster's writer endpoint),
+// DB_PORT, DB_USER, DB_NAME and DB_REGION (the stack's). No secret: the
+// function signs its token with its own role, once GrantConnect allowed it.
+// A new map on every call; add the optional DB_* tuning variables to it.
+func (u *DatabaseUser) Environment() map[string]*string {
+	return map[string]*string{
+		queryfn.EnvEndpoint: u.cluster.ClusterEndpoint().Hostname(),
+		queryfn.EnvPort:     u.provider.portString(),
+		queryfn.EnvUser:     jsii.String(u.UserName),
+		queryfn.EnvDatabase: jsii.String(u.DatabaseName),
+		queryfn.EnvRegion:   awscdk.Stack_Of(u.Construct).Region(),
+	}
+}

@@ -26,7 +26,7 @@ func (l *Local) Demo(ctx context.Context, w io.Writer) error {
 	userID := l.Stack.UserIDs[0]
 
 	step("%s playing Aurora MySQL, listening on %s (region %s, cluster resource id %s)",
-		engineTitle(l.Server.Name()), l.Server.Endpoint(), l.Server.Region(), LocalClusterResourceID)
+		engineTitle(l.Server.Name()), l.Server.Endpoint(), l.Server.Region(), l.Stack.ClusterResourceID())
 
 	props, err := l.UserProperties(userID)
 	if err != nil {

@@ -46,9 +46,12 @@ type Local struct {
 	// Server is the engine (the stand-in or MariaDB). Close it when done.
 	Server Engine
 	Env    iampolicy.Env
-	// QueryKeys and BootstrapKeys are the test credentials of the query and
-	// bootstrap roles.
+	// QueryKeys and BootstrapKeys are the test credentials of the (first)
+	// query and the bootstrap roles.
 	QueryKeys, BootstrapKeys aws.Credentials
+	// FunctionKeys are the test credentials of every query function's
+	// role, by function logical id.
+	FunctionKeys map[string]aws.Credentials
 	// PeopleKeys are the test credentials of Options.People, by name.
 	PeopleKeys map[string]aws.Credentials
 
@@ -67,19 +70,22 @@ func Start(s *Stack, opts Options) (*Local, error) {
 	if opts.Endpoint == "" {
 		opts.Endpoint = auroralocal.DefaultEndpoint
 	}
-	l := &Local{Stack: s}
+	l := &Local{Stack: s, FunctionKeys: map[string]aws.Credentials{}}
 	l.Env = s.Env(Place{Partition: auroralocal.Partition, Region: opts.Region, Account: opts.Account,
-		ClusterResourceID: LocalClusterResourceID, Host: opts.Endpoint})
+		ClusterResourceID: s.ClusterResourceID(), Host: opts.Endpoint})
 
-	var principals []auroralocal.Principal
-	for _, role := range []struct {
+	type role struct {
 		id   string
 		keys *aws.Credentials
 		pols *iampolicy.PolicySet
-	}{
-		{s.QueryRoleID, &l.QueryKeys, nil},
-		{s.BootstrapRoleID, &l.BootstrapKeys, &l.bootstrapPolicies},
-	} {
+	}
+	roles := []role{{s.BootstrapRoleID, &l.BootstrapKeys, &l.bootstrapPolicies}}
+	functionKeys := make([]aws.Credentials, len(s.QueryFunctions))
+	for i, f := range s.QueryFunctions {
+		roles = append(roles, role{f.RoleID, &functionKeys[i], nil})
+	}
+	var principals []auroralocal.Principal
+	for _, role := range roles {
 		policies, err := s.RolePolicies(role.id, l.Env)
 		if err != nil {
 			return nil, err
@@ -95,6 +101,10 @@ func Start(s *Stack, opts Options) (*Local, error) {
 			Authorize:       policies.Authorize,
 		})
 	}
+	for i, f := range s.QueryFunctions {
+		l.FunctionKeys[f.ID] = functionKeys[i]
+	}
+	l.QueryKeys = l.FunctionKeys[s.QueryFunctionID]
 	people, err := l.personPrincipals(opts.People, opts.Account)
 	if err != nil {
 		return nil, err
@@ -102,7 +112,7 @@ func Start(s *Stack, opts Options) (*Local, error) {
 	principals = append(principals, people...)
 	ao := auroralocal.Options{
 		Port: opts.Port, Endpoint: opts.Endpoint, Region: opts.Region, Account: opts.Account,
-		ClusterResourceID: LocalClusterResourceID, Principals: principals, Logger: opts.Logger,
+		ClusterResourceID: s.ClusterResourceID(), Principals: principals, Logger: opts.Logger,
 	}
 	if err := l.scaleOptions(&ao); err != nil {
 		return nil, err
@@ -161,6 +171,9 @@ type localSecrets struct{ l *Local }
 
 func (s localSecrets) MasterSecret(_ context.Context, arn string) (dbuser.MasterSecret, error) {
 	masterARN := s.l.Env.Attrs[s.l.Stack.ClusterID+".MasterUserSecret.SecretArn"]
+	if imported := s.l.Stack.Imported; imported != nil {
+		masterARN = imported.SecretArn
+	}
 	if arn != masterARN {
 		return dbuser.MasterSecret{}, fmt.Errorf("secret %q: %w", arn, dbuser.ErrSecretNotFound)
 	}
@@ -175,7 +188,12 @@ func (s localSecrets) MasterSecret(_ context.Context, arn string) (dbuser.Master
 // the environment the template gives the function, signing with keys and
 // trusting the stand-in's CA.
 func (l *Local) QueryConfig(keys aws.Credentials) (iamdb.Config, error) {
-	env, err := l.Stack.FunctionEnv(l.Env, l.Server.Port())
+	return l.QueryConfigOf(l.Stack.QueryFunctionID, keys)
+}
+
+// QueryConfigOf is QueryConfig for any of the stack's QueryFunctions.
+func (l *Local) QueryConfigOf(functionID string, keys aws.Credentials) (iamdb.Config, error) {
+	env, err := l.Stack.FunctionEnvOf(functionID, l.Env, l.Server.Port())
 	if err != nil {
 		return iamdb.Config{}, err
 	}

@@ -13,6 +13,8 @@ package fromstack
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -23,10 +25,18 @@ import (
 // for a local run.
 type Stack struct {
 	Template *iampolicy.Template
-	// ClusterID is the AWS::RDS::DBCluster.
+	// ClusterID is the AWS::RDS::DBCluster; "" when the cluster is
+	// imported (Imported says what the template knows of it).
 	ClusterID string
-	// QueryFunctionID and QueryRoleID: the function whose environment names
-	// a database user (DB_USER), and its role.
+	// Imported is the cluster a template without an AWS::RDS::DBCluster
+	// names in literals (awsrds.DatabaseCluster_FromDatabaseClusterAttributes);
+	// nil when the template creates its cluster.
+	Imported *ImportedCluster
+	// QueryFunctions are the functions whose environment names a database
+	// user (DB_USER), with their roles, by logical id.
+	QueryFunctions []Function
+	// QueryFunctionID and QueryRoleID: the first of QueryFunctions (the
+	// only one in this repository's app).
 	QueryFunctionID, QueryRoleID string
 	// BootstrapFunctionID and BootstrapRoleID: the custom-resource handler
 	// (the Go function without DB_USER), and its role.
@@ -37,7 +47,23 @@ type Stack struct {
 	raw map[string]any
 }
 
-// Parse reads a template synthesized from stacks.NewRdsIamStack.
+// Function is a Go function of the template and its role.
+type Function struct{ ID, RoleID string }
+
+// ImportedCluster is an imported cluster's attributes as the template
+// holds them: the user resources' Endpoint and SecretArn, and the
+// resource id in the rds-db:connect ARNs.
+type ImportedCluster struct {
+	ResourceID, Endpoint, SecretArn string
+}
+
+// connectResourceID finds the cluster resource id in literal rds-db ARNs.
+var connectResourceID = regexp.MustCompile(`:dbuser:(cluster-[A-Za-z0-9]+)/`)
+
+// Parse reads a template synthesized from stacks.NewRdsIamStack, or from
+// any app that uses stacks.NewUserProvider and stacks.NewDatabaseUser: a
+// created or an imported cluster, one bootstrap function, any number of
+// users and of functions that log in as them.
 func Parse(data []byte) (*Stack, error) {
 	t, err := iampolicy.LoadTemplate(data)
 	if err != nil {
@@ -47,15 +73,21 @@ func Parse(data []byte) (*Stack, error) {
 	if err := json.Unmarshal(data, &s.raw); err != nil {
 		return nil, fmt.Errorf("fromstack: %w", err)
 	}
-	clusters := t.ResourcesOfType("AWS::RDS::DBCluster")
-	if len(clusters) != 1 {
-		return nil, fmt.Errorf("fromstack: want one AWS::RDS::DBCluster, found %d", len(clusters))
-	}
-	s.ClusterID = clusters[0]
 	s.UserIDs = t.ResourcesOfType("Custom::DatabaseUser")
 	if len(s.UserIDs) == 0 {
 		return nil, fmt.Errorf("fromstack: the template has no Custom::DatabaseUser")
 	}
+	switch clusters := t.ResourcesOfType("AWS::RDS::DBCluster"); len(clusters) {
+	case 0:
+		if s.Imported, err = importedCluster(t, s.UserIDs, data); err != nil {
+			return nil, err
+		}
+	case 1:
+		s.ClusterID = clusters[0]
+	default:
+		return nil, fmt.Errorf("fromstack: want at most one AWS::RDS::DBCluster, found %v", clusters)
+	}
+	var bootstraps []Function
 	for _, id := range t.ResourcesOfType("AWS::Lambda::Function") {
 		r, _ := t.Resource(id)
 		if r.Properties["Runtime"] != "provided.al2023" {
@@ -66,16 +98,58 @@ func Parse(data []byte) (*Stack, error) {
 			return nil, fmt.Errorf("fromstack: function %s: %w", id, err)
 		}
 		if _, ok := envVars(r)["DB_USER"]; ok {
-			s.QueryFunctionID, s.QueryRoleID = id, role
+			s.QueryFunctions = append(s.QueryFunctions, Function{id, role})
 		} else {
-			s.BootstrapFunctionID, s.BootstrapRoleID = id, role
+			bootstraps = append(bootstraps, Function{id, role})
 		}
 	}
-	if s.QueryFunctionID == "" || s.BootstrapFunctionID == "" {
-		return nil, fmt.Errorf("fromstack: want a query function (with DB_USER) and a bootstrap function; found %q and %q",
-			s.QueryFunctionID, s.BootstrapFunctionID)
+	if len(s.QueryFunctions) == 0 || len(bootstraps) != 1 {
+		return nil, fmt.Errorf("fromstack: want query functions (with DB_USER) and one bootstrap function (without); found %v and %v",
+			s.QueryFunctions, bootstraps)
 	}
+	s.QueryFunctionID, s.QueryRoleID = s.QueryFunctions[0].ID, s.QueryFunctions[0].RoleID
+	s.BootstrapFunctionID, s.BootstrapRoleID = bootstraps[0].ID, bootstraps[0].RoleID
 	return s, nil
+}
+
+// importedCluster reads an imported cluster's attributes: every user
+// resource must name the same literal endpoint and secret, and the
+// template's rds-db ARNs one resource id.
+func importedCluster(t *iampolicy.Template, userIDs []string, data []byte) (*ImportedCluster, error) {
+	var c ImportedCluster
+	for _, id := range userIDs {
+		r, _ := t.Resource(id)
+		endpoint, ok1 := r.Properties["Endpoint"].(string)
+		secret, ok2 := r.Properties["SecretArn"].(string)
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("fromstack: no AWS::RDS::DBCluster, and user %s's Endpoint and SecretArn are not literals of an imported cluster: %v, %v",
+				id, r.Properties["Endpoint"], r.Properties["SecretArn"])
+		}
+		if c.Endpoint != "" && (endpoint != c.Endpoint || secret != c.SecretArn) {
+			return nil, fmt.Errorf("fromstack: users name two clusters (%s and %s); one provider per template is supported", c.Endpoint, endpoint)
+		}
+		c.Endpoint, c.SecretArn = endpoint, secret
+	}
+	ids := map[string]bool{}
+	for _, m := range connectResourceID.FindAllSubmatch(data, -1) {
+		ids[string(m[1])] = true
+	}
+	if len(ids) != 1 {
+		return nil, fmt.Errorf("fromstack: an imported cluster's rds-db:connect ARNs must name one cluster resource id, found %v", slices.Sorted(maps.Keys(ids)))
+	}
+	for id := range ids {
+		c.ResourceID = id
+	}
+	return &c, nil
+}
+
+// ClusterResourceID is the resource id the local engine plays: the
+// imported cluster's, or LocalClusterResourceID for a created one.
+func (s *Stack) ClusterResourceID() string {
+	if s.Imported != nil {
+		return s.Imported.ResourceID
+	}
+	return LocalClusterResourceID
 }
 
 // roleOf returns the logical id in a function's Role: {"Fn::GetAtt":[id,"Arn"]}.
@@ -104,6 +178,10 @@ type Place struct {
 	Host string
 }
 
+// HostRef keeps Place.Host in an Env's Refs: no template can Ref it (a
+// logical id has no colon).
+const HostRef = "rdsiam:Host"
+
 // Env resolves the template's intrinsics for place. The cluster's resource
 // id and endpoint get the stand-in's values; every other Ref and GetAtt in
 // the template gets a placeholder "local:<id>" or "local:<id>.<attribute>",
@@ -111,7 +189,7 @@ type Place struct {
 func (s *Stack) Env(place Place) iampolicy.Env {
 	env := iampolicy.Env{
 		Partition: place.Partition, Region: place.Region, Account: place.Account,
-		Refs:  map[string]string{"AWS::StackName": "local", "AWS::URLSuffix": iampolicy.DefaultURLSuffix},
+		Refs:  map[string]string{"AWS::StackName": "local", "AWS::URLSuffix": iampolicy.DefaultURLSuffix, HostRef: place.Host},
 		Attrs: map[string]string{},
 	}
 	walk(s.raw, func(v map[string]any) {
@@ -122,6 +200,11 @@ func (s *Stack) Env(place Place) iampolicy.Env {
 			env.Attrs[fmt.Sprintf("%v.%v", a[0], a[1])] = fmt.Sprintf("local:%v.%v", a[0], a[1])
 		}
 	})
+	if s.Imported != nil {
+		// Its attributes are literals; UserProperties and FunctionEnv
+		// point its endpoint at the engine.
+		return env
+	}
 	env.Attrs[s.ClusterID+".DBClusterResourceId"] = place.ClusterResourceID
 	env.Attrs[s.ClusterID+".Endpoint.Address"] = place.Host
 	// The handler checks the property is a secret ARN; this one is made up.
@@ -166,6 +249,9 @@ func (s *Stack) RolePolicies(roleID string, env iampolicy.Env) (iampolicy.Policy
 // UserProperties returns the resolved ResourceProperties of a
 // Custom::DatabaseUser as CloudFormation would send them, with Port
 // replaced by the stand-in's port (the template says 3306).
+//
+// For an imported cluster, the Endpoint the template names becomes
+// env's host (Env's place.Host, kept as Refs[HostRef]).
 func (s *Stack) UserProperties(userID string, env iampolicy.Env, port int) (map[string]any, error) {
 	if !slices.Contains(s.UserIDs, userID) {
 		return nil, fmt.Errorf("fromstack: no Custom::DatabaseUser %q (have %v)", userID, s.UserIDs)
@@ -177,21 +263,36 @@ func (s *Stack) UserProperties(userID string, env iampolicy.Env, port int) (map[
 	}
 	props, _ := resolved.(map[string]any)
 	props["Port"] = fmt.Sprint(port)
+	if s.Imported != nil && props["Endpoint"] == s.Imported.Endpoint {
+		props["Endpoint"] = env.Refs[HostRef]
+	}
 	return props, nil
 }
 
 // FunctionEnv returns the query function's resolved environment, with
 // DB_PORT replaced by the stand-in's port.
 func (s *Stack) FunctionEnv(env iampolicy.Env, port int) (map[string]string, error) {
-	r, _ := s.Template.Resource(s.QueryFunctionID)
+	return s.FunctionEnvOf(s.QueryFunctionID, env, port)
+}
+
+// FunctionEnvOf is FunctionEnv for any of QueryFunctions; an imported
+// cluster's endpoint in DB_ENDPOINT becomes env's host.
+func (s *Stack) FunctionEnvOf(functionID string, env iampolicy.Env, port int) (map[string]string, error) {
+	if !slices.ContainsFunc(s.QueryFunctions, func(f Function) bool { return f.ID == functionID }) {
+		return nil, fmt.Errorf("fromstack: no query function %q (have %v)", functionID, s.QueryFunctions)
+	}
+	r, _ := s.Template.Resource(functionID)
 	resolved, err := iampolicy.Resolve(envVars(r), env)
 	if err != nil {
-		return nil, fmt.Errorf("fromstack: %s environment: %w", s.QueryFunctionID, err)
+		return nil, fmt.Errorf("fromstack: %s environment: %w", functionID, err)
 	}
 	out := map[string]string{}
 	for k, v := range resolved.(map[string]any) {
 		out[k] = fmt.Sprint(v)
 	}
 	out["DB_PORT"] = fmt.Sprint(port)
+	if s.Imported != nil && out["DB_ENDPOINT"] == s.Imported.Endpoint {
+		out["DB_ENDPOINT"] = env.Refs[HostRef]
+	}
 	return out, nil
 }
