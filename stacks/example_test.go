@@ -1,0 +1,93 @@
+package stacks_test
+
+import (
+	"log"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/rdsiam/rdsiam/stacks"
+)
+
+// A CDK app of your own adds passwordless users to a cluster it does not
+// own: the cluster, its admin secret and its VPC are imported by
+// attributes (no lookup, no AWS credentials at synth), and the handler is
+// built from your module (record it with
+// `go get -tool github.com/rdsiam/rdsiam/lambda/cmd/dbuser`). The complete
+// app, with two functions, is examples/existing-cluster.
+func ExampleNewUserProvider() {
+	bins, err := stacks.BuildModuleLambdas(".", map[string]string{"dbuser": stacks.LambdaImportPaths["dbuser"]})
+	if err != nil {
+		log.Fatal(err)
+	}
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Orders"), nil)
+	vpc := awsec2.Vpc_FromVpcAttributes(stack, jsii.String("Vpc"), &awsec2.VpcAttributes{
+		VpcId:                      jsii.String("vpc-0a1b2c3d4e5f60718"),
+		AvailabilityZones:          jsii.Strings("eu-west-1a", "eu-west-1b"),
+		PrivateSubnetIds:           jsii.Strings("subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"),
+		PrivateSubnetRouteTableIds: jsii.Strings("rtb-0a1b2c3d4e5f60001", "rtb-0a1b2c3d4e5f60002"),
+	})
+	cluster := awsrds.DatabaseCluster_FromDatabaseClusterAttributes(stack, jsii.String("Cluster"), &awsrds.DatabaseClusterAttributes{
+		ClusterIdentifier:         jsii.String("orders"),
+		ClusterResourceIdentifier: jsii.String("cluster-ORDERS7EXAMPLE0123456789"),
+		ClusterEndpointAddress:    jsii.String("orders.cluster-c0a1b2c3d4e5.eu-west-1.rds.amazonaws.com"),
+		Port:                      jsii.Number(3306),
+		SecurityGroups: &[]awsec2.ISecurityGroup{
+			awsec2.SecurityGroup_FromSecurityGroupId(stack, jsii.String("ClusterSG"), jsii.String("sg-0a1b2c3d4e5f60718"), nil),
+		},
+	})
+	admin := awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String("Admin"),
+		jsii.String("arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-admin-AbCdEf"))
+
+	// One provider per cluster.
+	users, err := stacks.NewUserProvider(stack, "DatabaseUsers", stacks.UserProviderProps{
+		Cluster: cluster, AdminSecret: admin, Vpc: vpc, Binary: bins["dbuser"],
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Any number of users on it, each with its own grants.
+	reports, err := stacks.NewDatabaseUser(stack, "ReportsUser", stacks.DatabaseUserProps{
+		Provider: users, UserName: "reports_ro", DatabaseName: "orders", Grants: stacks.ReadOnlyGrants(),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Any IGrantable may log in as it: a function, or a role people assume.
+	analysts := awsiam.NewRole(stack, jsii.String("Analysts"), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewAccountRootPrincipal(),
+	})
+	reports.GrantConnect(analysts) // rds-db:connect on .../dbuser:cluster-ORDERS7EXAMPLE0123456789/reports_ro
+	app.Synth(nil)
+}
+
+// A second user for a second function: its own user name and grants, and
+// rds-db:connect for that user only. Environment gives the function the
+// variables queryfn.ConfigFromEnv reads; the function must also be allowed
+// through the cluster's security group. (Compiled, not run: stack, users,
+// cluster and function stand for yours.)
+func ExampleDatabaseUser_GrantConnect() {
+	var (
+		stack    awscdk.Stack
+		users    *stacks.UserProvider // the cluster's provider
+		cluster  awsrds.IDatabaseCluster
+		function awslambda.Function // your function, in the cluster's VPC
+	)
+	writer, err := stacks.NewDatabaseUser(stack, "WriterUser", stacks.DatabaseUserProps{
+		Provider: users, UserName: "orders_api", DatabaseName: "orders", Grants: []string{"SELECT", "INSERT", "UPDATE"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	writer.GrantConnect(function)
+	for k, v := range writer.Environment() {
+		function.AddEnvironment(jsii.String(k), v, nil)
+	}
+	function.Connections().AllowTo(cluster, awsec2.Port_Tcp(cluster.ClusterEndpoint().Port()), jsii.String("MySQL from the orders API"))
+}
