@@ -46,7 +46,7 @@ type Held struct {
 // every role it holds (REVOKE ALL PRIVILEGES does not), activate no role at
 // login, revoke every privilege at every level, then grant s.Privileges on
 // s.Database. It is Create's order with the role steps added; the database
-// and sample table steps are Create's business, so Reset assumes they ran.
+// step is Create's business, so Reset assumes it ran.
 // Between the revoke and the grant the account holds nothing, so Reset is
 // for adopting an account and repairing drift, not for ordinary updates.
 func Reset(s Spec, held Held, d Dialect) ([]Statement, error) {

@@ -67,6 +67,21 @@ func createSampleTable(db string) step {
 }
 func dropUser() step { return step{file: "drop_user.sql", purpose: "drop user"} }
 
+// SampleTable returns the statement that creates the sample app's table
+// `items` in db if it is missing (idempotent). It belongs to the sample app,
+// not to a user: the handler runs it after the user's own statements only
+// for a resource whose SampleTable property is true.
+func SampleTable(db string) (Statement, error) {
+	if err := sqlident.ValidateDatabaseName(db); err != nil {
+		return Statement{}, fmt.Errorf("plan sample table: %w", err)
+	}
+	st, err := build(Spec{Database: db}, []step{createSampleTable(db)})
+	if err != nil {
+		return Statement{}, err
+	}
+	return st[0], nil
+}
+
 // Create returns the statements that bring a new user to the state s
 // describes, in order:
 //
@@ -75,8 +90,10 @@ func dropUser() step { return step{file: "drop_user.sql", purpose: "drop user"} 
 //     authentication in case it already existed with a password;
 //  3. require TLS for the user;
 //  4. revoke everything it holds, then grant exactly s.Privileges on the
-//     database, so a pre-existing user does not keep stray privileges;
-//  5. create the sample table `items` if missing.
+//     database, so a pre-existing user does not keep stray privileges.
+//
+// The sample table is not part of a user: SampleTable adds it when the
+// resource asks for it (the sample app's user does).
 //
 // Every statement is idempotent, so running the list again (a redelivered
 // request) is safe. It returns an error naming every invalid field of s.
@@ -96,7 +113,6 @@ func createSteps(n Spec) []step {
 		requireSSL(),
 		revokeAll(),
 		grant(n.Privileges, n.Database),
-		createSampleTable(n.Database),
 	}
 }
 
@@ -109,8 +125,7 @@ func createSteps(n Spec) []step {
 // fewer than either version needs, and a retry completes the change.
 //
 // Same user, database changed: ensure IAM authentication and TLS, create the
-// new database, grant new.Privileges on it, create the sample table there,
-// and only then revoke old.Privileges on the old database. The old database
+// new database, grant new.Privileges on it, and only then revoke old.Privileges on the old database. The old database
 // itself is kept.
 //
 // User changed: Create(new). The old user is not touched here: the dbuser
@@ -148,7 +163,6 @@ func Update(old, new Spec) ([]Statement, error) {
 		steps = append(steps,
 			createDatabase(n.Database),
 			grant(n.Privileges, n.Database),
-			createSampleTable(n.Database),
 			revoke(o.Privileges, o.Database),
 		)
 		return build(n, steps)

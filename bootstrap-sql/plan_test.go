@@ -57,7 +57,6 @@ func createForms(s Spec) []string {
 		f.requireSSL(),
 		f.revokeAll(),
 		f.grant(s.Privileges, s.Database),
-		f.sampleTable(s.Database),
 	}
 }
 
@@ -104,8 +103,33 @@ func TestCreateExampleMatchesServerForms(t *testing.T) {
 		"ALTER USER `app_user`@'%' REQUIRE SSL",
 		"REVOKE ALL PRIVILEGES, GRANT OPTION FROM `app_user`@'%'",
 		"GRANT INSERT, SELECT ON `appdb`.* TO `app_user`@'%'",
-		"CREATE TABLE IF NOT EXISTS `appdb`.`items` (`id` BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, `name` VARCHAR(200) NOT NULL, `created_at` TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)",
 	})
+}
+
+// The sample table is the sample app's, asked for per resource: its
+// statement names the database as an identifier (not the escaped grant
+// pattern), and a bad name is refused before anything is rendered.
+func TestSampleTable(t *testing.T) {
+	tests := []struct {
+		db      string
+		want    string
+		wantErr bool
+	}{
+		{db: "appdb", want: forms{}.sampleTable("appdb")},
+		{db: "app_db", want: "CREATE TABLE IF NOT EXISTS `app_db`.`items` (`id` BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, `name` VARCHAR(200) NOT NULL, `created_at` TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)"},
+		{db: "app`db", wantErr: true},
+		{db: "", wantErr: true},
+	}
+	for _, tt := range tests {
+		st, err := SampleTable(tt.db)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("SampleTable(%q) error = %v, want error %v", tt.db, err, tt.wantErr)
+			continue
+		}
+		if err == nil && st.SQL != tt.want {
+			t.Errorf("SampleTable(%q) = %s, want %s", tt.db, st.SQL, tt.want)
+		}
+	}
 }
 
 func TestCreate(t *testing.T) {
@@ -170,7 +194,7 @@ func TestUpdate(t *testing.T) {
 			new:  spec(user, otherDB, "INSERT", "SELECT"),
 			want: []string{f.alterIAM(), f.requireSSL(),
 				f.createDatabase(otherDB), f.grant([]string{"INSERT", "SELECT"}, otherDB),
-				f.sampleTable(otherDB), f.revoke([]string{"DELETE", "SELECT"}, db)},
+				f.revoke([]string{"DELETE", "SELECT"}, db)},
 		},
 		{
 			name: "user changed",

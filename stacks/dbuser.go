@@ -176,6 +176,10 @@ type DatabaseUserProps struct {
 	// RetainOnDelete keeps the user in the database when this resource is
 	// deleted. Default false: the user is dropped.
 	RetainOnDelete bool
+	// SampleTable also creates the sample app's table `items` in
+	// DatabaseName (the query function's actions use it). Default false:
+	// the user is its account and grants only.
+	SampleTable bool
 	// ExistingUser is what to do when the account already exists and this
 	// resource did not create it: userprops.ExistingUserRefuse,
 	// ExistingUserAdopt (take it over, keep it on delete) or
@@ -237,19 +241,25 @@ func NewDatabaseUser(scope constructs.Construct, id string, props DatabaseUserPr
 	p := props.Provider
 	cluster := p.Cluster
 	u := &DatabaseUser{Construct: c, UserName: props.UserName, DatabaseName: props.DatabaseName, Grants: grants, cluster: cluster, provider: p}
+	properties := map[string]any{
+		userprops.SecretArn:      p.secret.SecretArn(),
+		userprops.Endpoint:       cluster.ClusterEndpoint().Hostname(),
+		userprops.Port:           p.portString(),
+		userprops.UserName:       props.UserName,
+		userprops.DatabaseName:   props.DatabaseName,
+		userprops.Privileges:     grants,
+		userprops.RetainOnDelete: strconv.FormatBool(props.RetainOnDelete),
+		userprops.ExistingUser:   existing,
+	}
+	// Written only when on, so a user without the table has the same
+	// properties as before the property existed.
+	if props.SampleTable {
+		properties[userprops.SampleTable] = "true"
+	}
 	u.Resource = awscdk.NewCustomResource(c, jsii.String("Resource"), &awscdk.CustomResourceProps{
 		ServiceToken: p.Provider.ServiceToken(),
 		ResourceType: jsii.String("Custom::DatabaseUser"),
-		Properties: &map[string]any{
-			userprops.SecretArn:      p.secret.SecretArn(),
-			userprops.Endpoint:       cluster.ClusterEndpoint().Hostname(),
-			userprops.Port:           p.portString(),
-			userprops.UserName:       props.UserName,
-			userprops.DatabaseName:   props.DatabaseName,
-			userprops.Privileges:     grants,
-			userprops.RetainOnDelete: strconv.FormatBool(props.RetainOnDelete),
-			userprops.ExistingUser:   existing,
-		},
+		Properties:   &properties,
 	})
 	// The endpoint attribute exists before the writer instance does; wait
 	// for the whole cluster so the first login finds a server.

@@ -108,6 +108,8 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 		Grants:         cfg.Grants,
 		RetainOnDelete: cfg.RetainUser,
 		ExistingUser:   cfg.ExistingUser,
+		// The query function's actions read and write it.
+		SampleTable: true,
 	})
 	if err != nil {
 		return nil, err

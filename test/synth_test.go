@@ -262,6 +262,8 @@ func TestDatabaseUserCustomResource(t *testing.T) {
 			"Port":           "3306",
 			"SecretArn":      getAtt(clusterID, "MasterUserSecret.SecretArn"),
 			"Endpoint":       getAtt(clusterID, "Endpoint.Address"),
+			// The app's user creates the query function's sample table.
+			"SampleTable": "true",
 		}
 		for key, w := range want {
 			if !jsonEqual(p[key], w) {

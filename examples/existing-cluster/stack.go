@@ -87,12 +87,15 @@ func NewStack(scope constructs.Construct, id string, e Existing, bins map[string
 	for _, u := range []struct {
 		id, user string
 		grants   []string
+		table    bool
 	}{
-		{"Orders", "orders_api", []string{"SELECT", "INSERT", "UPDATE"}},
-		{"Reports", "reports_ro", stacks.ReadOnlyGrants()},
+		// The functions run the sample query binary, whose actions use
+		// the sample table; one user's resource creates it.
+		{"Orders", "orders_api", []string{"SELECT", "INSERT", "UPDATE"}, true},
+		{"Reports", "reports_ro", stacks.ReadOnlyGrants(), false},
 	} {
 		dbUser, err := stacks.NewDatabaseUser(stack, u.id+"User", stacks.DatabaseUserProps{
-			Provider: users, UserName: u.user, DatabaseName: "orders", Grants: u.grants,
+			Provider: users, UserName: u.user, DatabaseName: "orders", Grants: u.grants, SampleTable: u.table,
 		})
 		if err != nil {
 			return nil, err

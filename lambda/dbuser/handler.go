@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -115,6 +116,9 @@ func (h *Handler) create(ctx context.Context, ev Event, log *slog.Logger) (Respo
 	if err != nil {
 		return Response{}, err
 	}
+	if stmts, err = withSampleTable(p, stmts); err != nil {
+		return Response{}, err
+	}
 	log.Info("creating user", "spec", p.Spec.String(), "endpoint", p.Endpoint)
 	if err := h.apply(ctx, ev, p, plans{existing: stmts, missing: stmts}, claimNew, log); err != nil {
 		return Response{}, err
@@ -136,6 +140,12 @@ func (h *Handler) update(ctx context.Context, ev Event, log *slog.Logger) (Respo
 	if err != nil {
 		return Response{}, err
 	}
+	if stmts, err = withSampleTable(p, stmts); err != nil {
+		return Response{}, err
+	}
+	if fresh, err = withSampleTable(p, fresh); err != nil {
+		return Response{}, err
+	}
 	// The same account on the same cluster: this resource created it, even
 	// if before the registry existed. A new name or cluster is a new account
 	// and gets Create's ownership check.
@@ -148,6 +158,20 @@ func (h *Handler) update(ctx context.Context, ev Event, log *slog.Logger) (Respo
 		return Response{}, err
 	}
 	return success(p), nil
+}
+
+// withSampleTable appends the sample table's statement when p asks for it.
+// Every run of Create or Update repeats it (CREATE TABLE IF NOT EXISTS), so
+// turning the property on for an existing user creates the table too.
+func withSampleTable(p Properties, stmts []bootstrapsql.Statement) ([]bootstrapsql.Statement, error) {
+	if !p.SampleTable {
+		return stmts, nil
+	}
+	st, err := bootstrapsql.SampleTable(p.Spec.Database)
+	if err != nil {
+		return nil, err
+	}
+	return append(slices.Clone(stmts), st), nil
 }
 
 // apply reads the master secret and converges the account for Create and

@@ -346,7 +346,11 @@ func TestCreateAndUpdateFailures(t *testing.T) {
 			wantSQL: 4},
 		{name: "revoke of missing grant tolerated", setup: func(hn *harness) {
 			hn.db.failOn = map[string]error{"REVOKE": &mysql.MySQLError{Number: 1141, Message: "There is no such grant"}}
-		}, wantSQL: 7},
+		}, wantSQL: 6},
+		// The sample table only when the resource asks for it.
+		{name: "sample table", props: with(goodProps(), "SampleTable", "true"), wantSQL: 7},
+		{name: "sample table off", props: with(goodProps(), "SampleTable", "false"), wantSQL: 6},
+		{name: "sample table not a boolean", props: with(goodProps(), "SampleTable", "yes"), wantErr: []string{"SampleTable"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

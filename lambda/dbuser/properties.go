@@ -31,6 +31,7 @@ const (
 	PropConnectTimeoutSeconds = userprops.ConnectTimeoutSeconds
 	PropWaitSeconds           = userprops.WaitSeconds
 	PropExistingUser          = userprops.ExistingUser
+	PropSampleTable           = userprops.SampleTable
 	// propServiceToken is added by CloudFormation to every custom resource.
 	propServiceToken = "ServiceToken"
 )
@@ -39,7 +40,7 @@ const (
 // error messages.
 var knownProperties = []string{
 	PropConnectTimeoutSeconds, PropDatabaseName, PropEndpoint, PropExistingUser, PropPort, PropPrivileges,
-	PropRetainOnDelete, PropSecretArn, propServiceToken, PropUserName, PropWaitSeconds,
+	PropRetainOnDelete, PropSampleTable, PropSecretArn, propServiceToken, PropUserName, PropWaitSeconds,
 }
 
 // Limits of the optional numeric properties.
@@ -58,6 +59,7 @@ type Properties struct {
 	// Privileges, already normalized by bootstrapsql.Spec.Normalize.
 	Spec           bootstrapsql.Spec
 	RetainOnDelete bool // keep the user when the resource is deleted
+	SampleTable    bool // also create the sample table in the database
 	// ExistingUser is what to do with an account this resource did not
 	// create: one of userprops.ExistingUserValues, default refuse.
 	ExistingUser   string
@@ -89,7 +91,7 @@ func propErr(prop, format string, args ...any) error {
 // Required: SecretArn (a Secrets Manager secret ARN), Endpoint (host name or
 // IP address, without port), UserName, DatabaseName, Privileges (a list of
 // strings). Optional: Port (default 3306), RetainOnDelete ("true"/"false",
-// default false), ConnectTimeoutSeconds (1-120), WaitSeconds (1-900),
+// default false), SampleTable ("true"/"false", default false), ConnectTimeoutSeconds (1-120), WaitSeconds (1-900),
 // ExistingUser (refuse, adopt, adopt-and-drop; default refuse).
 // CloudFormation delivers every scalar as a string; numbers and booleans are
 // accepted too. ServiceToken is ignored; any other property is an error.
@@ -137,6 +139,8 @@ func ParseProperties(props map[string]any) (Properties, error) {
 	add(err)
 	p.Wait = time.Duration(waitSecs) * time.Second
 	p.RetainOnDelete, err = optionalBool(props, PropRetainOnDelete)
+	add(err)
+	p.SampleTable, err = optionalBool(props, PropSampleTable)
 	add(err)
 	p.ExistingUser, err = optionalEnum(props, PropExistingUser, userprops.ExistingUserValues())
 	add(err)

@@ -17,6 +17,10 @@ const (
 	ConnectTimeoutSeconds = "ConnectTimeoutSeconds"
 	WaitSeconds           = "WaitSeconds"
 	ExistingUser          = "ExistingUser"
+	// SampleTable "true" also creates the sample app's table `items` in
+	// DatabaseName. Optional, default false: a user is its account and
+	// grants only.
+	SampleTable = "SampleTable"
 )
 
 // ExistingUser values: what the resource does when its account already
