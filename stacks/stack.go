@@ -104,7 +104,11 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 		return nil, err
 	}
 	if cfg.Proxy {
-		if s.Proxy, err = NewProxy(s.Stack, "Proxy", ProxyProps{Cluster: s.Cluster, Network: s.Network}); err != nil {
+		pct, err := cfg.ProxyMaxConnectionsPercent()
+		if err != nil {
+			return nil, err
+		}
+		if s.Proxy, err = NewProxy(s.Stack, "Proxy", ProxyProps{Cluster: s.Cluster, Network: s.Network, MaxConnectionsPercent: pct}); err != nil {
 			return nil, err
 		}
 		s.Proxy.AllowUser(s.User)

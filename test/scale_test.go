@@ -137,8 +137,16 @@ func TestProxyResource(t *testing.T) {
 			// The connector's one SET (time_zone) must not pin every client
 			// connection: the proxy's own connections start with it, and
 			// variable SETs do not pin.
+			// Its share of the writer's connections leaves the bootstrap and
+			// connectionHeadroom theirs (the connection budget).
+			cfg := stacks.DefaultConfig()
+			variants[variant](&cfg)
+			pct, err := cfg.ProxyMaxConnectionsPercent()
+			if err != nil || pct < 1 || pct >= 100 {
+				t.Fatalf("ProxyMaxConnectionsPercent = %d, %v", pct, err)
+			}
 			wantPool := map[string]any{"InitQuery": "SET time_zone = " + iamdb.SessionTimeZone,
-				"SessionPinningFilters": []any{"EXCLUDE_VARIABLE_SETS"}}
+				"SessionPinningFilters": []any{"EXCLUDE_VARIABLE_SETS"}, "MaxConnectionsPercent": float64(pct)}
 			if !jsonEqual(tg.Properties["ConnectionPoolConfigurationInfo"], wantPool) {
 				t.Errorf("proxy pool %s, want %s", asJSON(tg.Properties["ConnectionPoolConfigurationInfo"]), asJSON(wantPool))
 			}
