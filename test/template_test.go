@@ -93,11 +93,17 @@ func synthesizeAll() error {
 		return err
 	}
 	defer os.RemoveAll(out)
+	// The feature flags cdk.json gives `cdk synth`, so these templates are
+	// the ones the CLI writes.
+	flags, err := stacks.FeatureFlags(root)
+	if err != nil {
+		return err
+	}
 	for name, mutate := range variants {
 		cfg := stacks.DefaultConfig()
 		mutate(&cfg)
 		dir := filepath.Join(out, name)
-		app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(dir)})
+		app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(dir), Context: &flags})
 		if _, err := stacks.NewRdsIamStack(app, cfg.StackName, stacks.RdsIamStackProps{Config: cfg, Binaries: bins}); err != nil {
 			return fmt.Errorf("variant %s: %w", name, err)
 		}
