@@ -44,6 +44,12 @@ app: setup
 synth: app
 	$(CDK) synth --quiet --no-notices --app $(APP) $(CDK_ARGS)
 
+# A developer synth without CDK's built-in CloudFormation validation
+# (CDK_VALIDATION=false; BENCHMARKS.md has what it saves). Only for the edit
+# loop: make synth, deploy, diff and CI keep the validation on.
+synth-fast: app
+	export CDK_VALIDATION=false; $(CDK) synth --quiet --no-notices --app $(APP) $(CDK_ARGS)
+
 # Deploy, diff and teardown need AWS credentials and a region: the
 # pre-check says in one line what is missing, without calling AWS.
 deploy: app
