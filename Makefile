@@ -16,7 +16,7 @@ CDK = node=$$($(DEV) node) && JSII_NODE="$$node" "$$node" $(CURDIR)/node_modules
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: setup synth synth-fast app deploy diff destroy bootstrap test snapshots vet fuzz race bench local clean
+.PHONY: setup synth synth-fast app check-aws deploy diff destroy bootstrap test snapshots vet fuzz race bench local clean
 
 setup: node_modules/.installed $(DEV)
 	go mod download
@@ -51,23 +51,23 @@ synth-fast: app
 	export CDK_VALIDATION=false; $(CDK) synth --quiet --no-notices --app $(APP) $(CDK_ARGS)
 
 # Deploy, diff and teardown need AWS credentials and a region: the
-# pre-check says in one line what is missing, without calling AWS.
-deploy: app
+# pre-check says in one line what is missing, without calling AWS, before
+# anything is compiled.
+check-aws: $(DEV)
 	@$(DEV) check-aws
+
+deploy: check-aws app
 	$(CDK) deploy --no-notices --app $(APP) $(CDK_ARGS)
 
-diff: app
-	@$(DEV) check-aws
+diff: check-aws app
 	$(CDK) diff --no-notices --app $(APP) $(CDK_ARGS)
 
-# What destroy leaves behind and how to remove it: README "Teardown".
-destroy: app
-	@$(DEV) check-aws
+# What destroy leaves behind and how to remove it: README "Deploy and teardown".
+destroy: check-aws app
 	$(CDK) destroy --no-notices --app $(APP) $(CDK_ARGS)
 
 # Once per account and region, before the first deploy.
-bootstrap: app
-	@$(DEV) check-aws
+bootstrap: check-aws app
 	$(CDK) bootstrap --no-notices --app $(APP) $(CDK_ARGS)
 
 test: setup
