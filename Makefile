@@ -111,6 +111,13 @@ bench: setup
 	@mkdir -p .build/bench && rm -f .build/bench/raw.txt
 	go run ./bench/cmd/benchtable -runs=$(BENCH_RUNS) -gotest -raw=.build/bench/raw.txt
 
+# Our synth against the same stack written in JS CDK (bench/jstwin: its own
+# npm install of aws-cdk-lib 2.275.0, ~180 MB, not part of make setup).
+.PHONY: bench-twin
+bench-twin: synth
+	npm ci --prefix bench/jstwin --no-audit --no-fund
+	bench/jstwin/compare.sh
+
 # CI: every benchmark once with one iteration, to prove they still run.
 .PHONY: bench-ci
 bench-ci: setup
