@@ -20,8 +20,10 @@
 //
 // Anything else is an error that names the platform, what was found and what
 // to install. Windows is not a supported development platform (the Makefile
-// needs bash; use WSL, which is Linux): there Use still works with a
-// supported node.exe on PATH, re-running the program as a child process.
+// needs bash; use WSL, which is Linux), but the Go side works there: with a
+// supported node.exe on PATH nothing needs re-running (jsii runs the node on
+// PATH), and were a Windows package pinned, the re-run would be a child
+// process (exec_other.go) since Windows has no exec.
 //
 // Why re-execute at all: jsii decides which node to run while the CDK
 // packages initialize (their init functions register types with the jsii
