@@ -116,6 +116,7 @@ bench: setup
 .PHONY: bench-twin
 bench-twin: synth
 	npm ci --prefix bench/jstwin --no-audit --no-fund
+	printf 'module node_modules\n' > bench/jstwin/node_modules/go.mod
 	bench/jstwin/compare.sh
 
 # CI: every benchmark once with one iteration, to prove they still run.
