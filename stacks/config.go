@@ -480,6 +480,9 @@ func (c Config) Validate() error {
 	default:
 		return &ConfigError{Key: "writer", Value: c.Writer, Allowed: fmt.Sprintf("%q or %q", WriterServerlessV2, WriterProvisioned)}
 	}
+	if err := c.meaninglessKeys(); err != nil {
+		return err
+	}
 	if err := c.validateVpc(); err != nil {
 		return err
 	}
@@ -594,23 +597,12 @@ func (c Config) validateVpc() error {
 }
 
 // CheckContextKeys rejects context keys that look like ours but are not
-// (a typo such as "userNmae" would otherwise be ignored silently). Keys
-// with a colon or an @ (CDK's own flags and lookups) are left alone.
+// (a typo such as "userNmae" would otherwise be ignored silently), naming
+// the closest known key (CheckKeys).
 func CheckContextKeys(app awscdk.App) error {
 	m, ok := app.Node().GetAllContext(nil).(map[string]any)
 	if !ok {
 		return nil
 	}
-	keys := make([]string, 0, len(m))
-	for key := range m {
-		keys = append(keys, key)
-	}
-	slices.Sort(keys)
-	for _, key := range keys {
-		if strings.ContainsAny(key, ":@") || slices.Contains(ContextKeys, key) {
-			continue
-		}
-		return &ConfigError{Key: key, Value: m[key], Allowed: "no such key; known keys: " + strings.Join(ContextKeys, ", ")}
-	}
-	return nil
+	return CheckKeys(m)
 }

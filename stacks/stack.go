@@ -12,12 +12,6 @@ import (
 	"rdsiam/internal/stackoutputs"
 )
 
-// Lambda binaries the stack deploys, by asset name.
-var LambdaPackages = map[string]string{
-	"query":  "./lambda/cmd/query",
-	"dbuser": "./lambda/cmd/dbuser",
-}
-
 // RdsIamStackProps configures NewRdsIamStack.
 type RdsIamStackProps struct {
 	awscdk.StackProps

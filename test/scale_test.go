@@ -3,6 +3,7 @@ package test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -44,7 +45,17 @@ func connectResources(t *testing.T, variant string) (*fromstack.Stack, map[strin
 				if err != nil {
 					t.Fatalf("%s: resolve %s: %v", variant, asJSON(st["Resource"]), err)
 				}
-				out[role] = append(out[role], r.(string))
+				// minimizePolicies merges statements: one Resource or a list.
+				switch r := r.(type) {
+				case string:
+					out[role] = append(out[role], r)
+				case []any:
+					for _, x := range r {
+						out[role] = append(out[role], fmt.Sprint(x))
+					}
+				default:
+					t.Fatalf("%s: resource %s is neither a string nor a list", variant, asJSON(r))
+				}
 			}
 		}
 	}

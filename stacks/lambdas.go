@@ -1,0 +1,21 @@
+package stacks
+
+import "rdsiam/internal/lambdabuild"
+
+// The Lambda build lives in internal/lambdabuild (no CDK dependency, so the
+// Makefile can run it while the app compiles); these names keep the
+// constructs' and callers' view of it in this package.
+
+// GoBinary is a built Lambda binary (lambdabuild.GoBinary).
+type GoBinary = lambdabuild.GoBinary
+
+// LambdaPackages are the Lambda binaries the stack deploys, by asset name.
+var LambdaPackages = lambdabuild.Packages
+
+// LambdaBuildFlags are the go build arguments of every Lambda binary.
+var LambdaBuildFlags = lambdabuild.LambdaBuildFlags
+
+// BuildGoLambdas builds packages (see lambdabuild.BuildGoLambdas).
+func BuildGoLambdas(root string, packages map[string]string) (map[string]GoBinary, error) {
+	return lambdabuild.BuildGoLambdas(root, packages)
+}
