@@ -15,7 +15,7 @@ import (
 // so they synthesize the same template as `cdk synth`.
 //
 // cdk.json carries every flag `cdk init` recommends for the pinned
-// aws-cdk-lib (its recommended-feature-flags.json); the README lists why.
+// aws-cdk-lib (its recommended-feature-flags.json); docs/configuration.md lists why.
 func FeatureFlags(root string) (map[string]any, error) {
 	data, err := os.ReadFile(filepath.Join(root, "cdk.json"))
 	if err != nil {
