@@ -310,7 +310,6 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 	return c, nil
 }
 
-
 var (
 	stackNamePattern     = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,127}$`)
 	engineVersionPattern = regexp.MustCompile(`^3\.(\d{2})\.(\d+)$`)
