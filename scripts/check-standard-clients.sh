@@ -37,10 +37,10 @@ token=$(aws rds generate-db-auth-token --hostname localhost --port "$port" --reg
 
 login() {
   if "$client" --version | grep -q MariaDB; then
-    "$client" -h localhost -P "$port" -u app_user --ssl-ca=.build/local/ca.pem --ssl-verify-server-cert \
+    "$client" --protocol=TCP -h localhost -P "$port" -u app_user --ssl-ca=.build/local/ca.pem --ssl-verify-server-cert \
       --password="$1" --batch --skip-column-names -e "SELECT CURRENT_USER(); SHOW SESSION STATUS LIKE 'Ssl_cipher';"
   else
-    "$client" -h localhost -P "$port" -u app_user --ssl-ca=.build/local/ca.pem --ssl-mode=VERIFY_IDENTITY \
+    "$client" --protocol=TCP -h localhost -P "$port" -u app_user --ssl-ca=.build/local/ca.pem --ssl-mode=VERIFY_IDENTITY \
       --enable-cleartext-plugin --password="$1" --batch --skip-column-names \
       -e "SELECT CURRENT_USER(); SHOW SESSION STATUS LIKE 'Ssl_cipher';"
   fi

@@ -137,11 +137,16 @@ type ConnectionBudget struct {
 	// Headroom is kept free for people and maintenance
 	// (connectionHeadroom).
 	Headroom int
+	// Proxy is how many writer connections an RDS Proxy in front of the
+	// writer may hold (its MaxConnectionsPercent of MaxConnections); 0
+	// without a proxy. With a proxy the fleets' connections end at the
+	// proxy, which multiplexes them onto these.
+	Proxy int
 }
 
 // Demand is the most connections the stack can open, plus the headroom.
 func (b ConnectionBudget) Demand() int {
-	n := b.Provider + b.Headroom
+	n := b.Provider + b.Headroom + b.Proxy
 	for _, f := range b.Fleets {
 		n += f.ReservedConcurrency * f.PerContainer
 	}
@@ -167,7 +172,13 @@ func (b ConnectionBudget) Check() error {
 			fixes = append(fixes, fmt.Sprintf("%s at most %d", f.PerContainerKey, rest/f.ReservedConcurrency))
 		}
 	}
-	terms = append(terms, fmt.Sprintf("%d (database-user bootstrap)", b.Provider), fmt.Sprintf("%d (connectionHeadroom)", b.Headroom))
+	if b.Proxy > 0 {
+		terms = append(terms, fmt.Sprintf("%d (RDS Proxy pool)", b.Proxy))
+	}
+	if b.Provider > 0 {
+		terms = append(terms, fmt.Sprintf("%d (database-user bootstrap)", b.Provider))
+	}
+	terms = append(terms, fmt.Sprintf("%d (connectionHeadroom)", b.Headroom))
 	fixes = append(fixes, "a lower connectionHeadroom", "a larger maxCapacity (serverless-v2) or instanceClass (provisioned)")
 	return fmt.Errorf("connection budget: the stack can open %s = %d connections, more than max_connections %d of %s; set %s",
 		strings.Join(terms, " + "), demand, b.MaxConnections, b.Source, strings.Join(fixes, ", or "))
@@ -180,17 +191,63 @@ func (c Config) connectionBudget() (ConnectionBudget, error) {
 	if err != nil {
 		return ConnectionBudget{}, err
 	}
-	return ConnectionBudget{
+	b := ConnectionBudget{
 		MaxConnections: max,
 		Source:         source,
-		Fleets: []FleetConnections{{
-			Name:                "query function",
-			ReservedConcurrency: c.FunctionReservedConcurrency,
-			PerContainer:        c.MaxConnections,
-			ConcurrencyKey:      "functionReservedConcurrency",
-			PerContainerKey:     "maxConnections",
-		}},
-		Provider: 1,
-		Headroom: c.ConnectionHeadroom,
-	}, nil
+		Fleets:         []FleetConnections{c.queryFleet()},
+		Provider:       1,
+		Headroom:       c.ConnectionHeadroom,
+	}
+	if c.Proxy {
+		// The function's connections end at the proxy; the writer sees
+		// only the proxy's pool, sized to leave the bootstrap and the
+		// headroom their connections (ProxyMaxConnectionsPercent).
+		pct, err := c.ProxyMaxConnectionsPercent()
+		if err != nil {
+			return ConnectionBudget{}, err
+		}
+		b.Fleets, b.Proxy = nil, max*pct/100
+	}
+	return b, nil
+}
+
+func (c Config) queryFleet() FleetConnections {
+	return FleetConnections{
+		Name:                "query function",
+		ReservedConcurrency: c.FunctionReservedConcurrency,
+		PerContainer:        c.MaxConnections,
+		ConcurrencyKey:      "functionReservedConcurrency",
+		PerContainerKey:     "maxConnections",
+	}
+}
+
+// ProxyMaxConnectionsPercent is the share of the writer's max_connections
+// the RDS Proxy may use: what is left after the bootstrap's connection and
+// connectionHeadroom, rounded down. RDS's default, 100, would let a busy
+// proxy take every connection and lock out people and the bootstrap.
+func (c Config) ProxyMaxConnectionsPercent() (int, error) {
+	max, source, err := AuroraMaxConnections(c)
+	if err != nil {
+		return 0, err
+	}
+	pct := 100 * (max - 1 - c.ConnectionHeadroom) / max
+	if pct < 1 {
+		return 0, &ConfigError{Key: "connectionHeadroom", Value: c.ConnectionHeadroom,
+			Reason:  fmt.Sprintf("with proxy=true, max_connections %d of %s minus the bootstrap's connection and the headroom leaves the proxy less than 1%%", max, source),
+			Allowed: fmt.Sprintf("at most %d", max*99/100-1)}
+	}
+	return min(pct, 100), nil
+}
+
+// readerBudget is what the query function may open on one reader instance
+// when its reads go straight to the reader endpoint: in the worst case every
+// container's read pool lands on the same reader, whose max_connections is
+// the writer's (same class or capacity range).
+func (c Config) readerBudget() (ConnectionBudget, error) {
+	max, source, err := AuroraMaxConnections(c)
+	if err != nil {
+		return ConnectionBudget{}, err
+	}
+	return ConnectionBudget{MaxConnections: max, Source: source + ", each reader", Fleets: []FleetConnections{c.queryFleet()},
+		Headroom: c.ConnectionHeadroom}, nil
 }

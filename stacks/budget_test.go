@@ -87,6 +87,16 @@ func TestConnectionBudget(t *testing.T) {
 				c.Writer, c.InstanceClass, c.FunctionReservedConcurrency, c.MaxConnections = WriterProvisioned, "db.r6g.large", 100, 10
 			},
 			wantErr: []string{"= 1011", "max_connections 1000 of instanceClass db.r6g.large (16 GiB)", "functionReservedConcurrency at most 98"}},
+		// With a proxy the fleet's connections end at the proxy; the writer
+		// sees the proxy's pool, 87% of 90 = 78, + 1 + 10 = 89.
+		{name: "proxy: a fleet far over max_connections fits",
+			change: func(c *Config) { c.Proxy, c.FunctionReservedConcurrency = true, 400 }},
+		{name: "proxy and readers: reads go straight to a reader, whose max_connections still binds",
+			change:  func(c *Config) { c.Proxy, c.Readers, c.FunctionReservedConcurrency = true, 1, 400 },
+			wantErr: []string{"400 x 2 (query function", "= 810 connections", "max_connections 90 of Aurora Serverless v2 at maxCapacity 2 ACU, each reader", "functionReservedConcurrency at most 40"}},
+		{name: "readers without proxy: the writer check already binds",
+			change:  func(c *Config) { c.Readers, c.FunctionReservedConcurrency = 1, 40 },
+			wantErr: []string{"= 91 connections"}},
 		{name: "no reserved concurrency is an unbounded fleet",
 			change:  func(c *Config) { c.FunctionReservedConcurrency = 0 },
 			wantErr: []string{`"functionReservedConcurrency"`, "bounded only by the account's concurrency", "1 to 39"}},
@@ -111,6 +121,38 @@ func TestConnectionBudget(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The proxy gets what the bootstrap and the headroom leave, rounded down, so
+// its pool plus theirs never exceeds max_connections.
+func TestProxyMaxConnectionsPercent(t *testing.T) {
+	tests := []struct {
+		maxCapacity float64
+		headroom    int
+		want        int
+	}{
+		{2, 10, 87},  // 90: 100*(90-11)/90 = 87.7
+		{16, 10, 99}, // 2000: 100*1989/2000 = 99.45
+		{1, 0, 98},   // 90 at 1 ACU: 100*89/90 = 98.9
+		{2, 80, 10},  // 100*9/90 = 10
+	}
+	for _, tt := range tests {
+		c := DefaultConfig()
+		c.Proxy, c.MaxCapacity, c.ConnectionHeadroom = true, tt.maxCapacity, tt.headroom
+		got, err := c.ProxyMaxConnectionsPercent()
+		if err != nil || got != tt.want {
+			t.Errorf("maxCapacity %g, headroom %d: %d, %v; want %d", tt.maxCapacity, tt.headroom, got, err, tt.want)
+		}
+		max, _, _ := AuroraMaxConnections(c)
+		if pool := max * got / 100; pool+1+tt.headroom > max {
+			t.Errorf("maxCapacity %g: proxy pool %d + 1 + %d exceeds %d", tt.maxCapacity, pool, tt.headroom, max)
+		}
+	}
+	c := DefaultConfig()
+	c.Proxy, c.ConnectionHeadroom = true, 89
+	if _, err := c.ProxyMaxConnectionsPercent(); err == nil || !strings.Contains(err.Error(), `"connectionHeadroom"`) {
+		t.Errorf("headroom leaving the proxy nothing: %v", err)
 	}
 }
 

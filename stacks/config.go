@@ -310,123 +310,6 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 	return c, nil
 }
 
-// contextReader converts raw context values, keeping the first error.
-type contextReader struct {
-	get func(string) any
-	err error
-}
-
-func (r *contextReader) fail(key string, v any, allowed string) {
-	if r.err == nil {
-		r.err = &ConfigError{Key: key, Value: v, Allowed: allowed}
-	}
-}
-
-func (r *contextReader) str(key string, dst *string) {
-	switch v := r.get(key).(type) {
-	case nil:
-	case string:
-		*dst = strings.TrimSpace(v)
-	default:
-		r.fail(key, v, "a string")
-	}
-}
-
-// list accepts a JSON array of strings, a JSON array in a string
-// (`-c grants='["SELECT"]'`) or a comma-separated string (`-c grants=SELECT,INSERT`).
-func (r *contextReader) list(key string, dst *[]string) {
-	const allowed = `a list of strings: a JSON array or a comma-separated string`
-	switch v := r.get(key).(type) {
-	case nil:
-	case []any:
-		out := make([]string, 0, len(v))
-		for _, e := range v {
-			s, ok := e.(string)
-			if !ok {
-				r.fail(key, v, allowed)
-				return
-			}
-			out = append(out, strings.TrimSpace(s))
-		}
-		*dst = out
-	case string:
-		s := strings.TrimSpace(v)
-		if strings.HasPrefix(s, "[") {
-			var out []string
-			if err := json.Unmarshal([]byte(s), &out); err != nil {
-				r.fail(key, v, allowed)
-				return
-			}
-			*dst = out
-			return
-		}
-		out := []string{}
-		if s != "" {
-			for _, part := range strings.Split(s, ",") {
-				out = append(out, strings.TrimSpace(part))
-			}
-		}
-		*dst = out
-	default:
-		r.fail(key, v, allowed)
-	}
-}
-
-func (r *contextReader) boolean(key string, dst *bool) {
-	switch v := r.get(key).(type) {
-	case nil:
-	case bool:
-		*dst = v
-	case string:
-		b, err := strconv.ParseBool(strings.TrimSpace(v))
-		if err != nil {
-			r.fail(key, v, "true or false")
-			return
-		}
-		*dst = b
-	default:
-		r.fail(key, v, "true or false")
-	}
-}
-
-func (r *contextReader) float(key string, dst *float64) {
-	switch v := r.get(key).(type) {
-	case nil:
-	case float64:
-		*dst = v
-	case string:
-		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil {
-			r.fail(key, v, "a number")
-			return
-		}
-		*dst = f
-	default:
-		r.fail(key, v, "a number")
-	}
-}
-
-func (r *contextReader) integer(key string, dst *int) {
-	switch v := r.get(key).(type) {
-	case nil:
-	case float64:
-		if v != float64(int(v)) {
-			r.fail(key, v, "a whole number")
-			return
-		}
-		*dst = int(v)
-	case string:
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil {
-			r.fail(key, v, "a whole number")
-			return
-		}
-		*dst = n
-	default:
-		r.fail(key, v, "a whole number")
-	}
-}
-
 var (
 	stackNamePattern     = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,127}$`)
 	engineVersionPattern = regexp.MustCompile(`^3\.(\d{2})\.(\d+)$`)
@@ -479,6 +362,9 @@ func (c Config) Validate() error {
 		}
 	default:
 		return &ConfigError{Key: "writer", Value: c.Writer, Allowed: fmt.Sprintf("%q or %q", WriterServerlessV2, WriterProvisioned)}
+	}
+	if err := c.meaninglessKeys(); err != nil {
+		return err
 	}
 	if err := c.validateVpc(); err != nil {
 		return err
@@ -594,23 +480,12 @@ func (c Config) validateVpc() error {
 }
 
 // CheckContextKeys rejects context keys that look like ours but are not
-// (a typo such as "userNmae" would otherwise be ignored silently). Keys
-// with a colon or an @ (CDK's own flags and lookups) are left alone.
+// (a typo such as "userNmae" would otherwise be ignored silently), naming
+// the closest known key (CheckKeys).
 func CheckContextKeys(app awscdk.App) error {
 	m, ok := app.Node().GetAllContext(nil).(map[string]any)
 	if !ok {
 		return nil
 	}
-	keys := make([]string, 0, len(m))
-	for key := range m {
-		keys = append(keys, key)
-	}
-	slices.Sort(keys)
-	for _, key := range keys {
-		if strings.ContainsAny(key, ":@") || slices.Contains(ContextKeys, key) {
-			continue
-		}
-		return &ConfigError{Key: key, Value: m[key], Allowed: "no such key; known keys: " + strings.Join(ContextKeys, ", ")}
-	}
-	return nil
+	return CheckKeys(m)
 }

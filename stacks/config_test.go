@@ -1,7 +1,9 @@
 package stacks
 
 import (
+	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -186,5 +188,117 @@ func TestExistingVpcNeedsSubnetsAndZones(t *testing.T) {
 	c.AvailabilityZones = []string{"eu-west-1a", "eu-west-1b"}
 	if err := c.Validate(); err != nil {
 		t.Errorf("complete existing VPC config: %v", err)
+	}
+}
+
+// TestConfigRejectsMeaninglessKeys: a key the chosen writer or network
+// makes unused is an error naming it, whether it came from cdk.json or -c;
+// the stock cdk.json (every default) passes with either writer.
+func TestConfigRejectsMeaninglessKeys(t *testing.T) {
+	stock := readStockContext(t)
+	for _, tc := range []struct {
+		name    string
+		ctx     map[string]any
+		wantKey string // "" = valid
+	}{
+		{"stock cdk.json", nil, ""},
+		{"stock cdk.json, provisioned", map[string]any{"writer": "provisioned"}, ""},
+		{"stock cdk.json, provisioned with its class", map[string]any{"writer": "provisioned", "instanceClass": "db.r7g.xlarge"}, ""},
+		{"class with serverless-v2", map[string]any{"instanceClass": "db.r7g.xlarge"}, "instanceClass"},
+		{"class with serverless-v2 from -c", map[string]any{"writer": "serverless-v2", "instanceClass": "db.t4g.medium"}, "instanceClass"},
+		{"minCapacity with provisioned", map[string]any{"writer": "provisioned", "minCapacity": "1"}, "minCapacity"},
+		{"maxCapacity with provisioned", map[string]any{"writer": "provisioned", "maxCapacity": 8.0}, "maxCapacity"},
+		{"capacities with serverless-v2", map[string]any{"minCapacity": 1.0, "maxCapacity": 8.0}, ""},
+		{"subnetIds without vpcId", map[string]any{"subnetIds": []any{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"}}, "subnetIds"},
+		{"availabilityZones without vpcId", map[string]any{"availabilityZones": "eu-west-1a,eu-west-1b"}, "availabilityZones"},
+		{"no endpoint without vpcId", map[string]any{"secretsManagerEndpoint": false}, "secretsManagerEndpoint"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := map[string]any{}
+			for k, v := range stock {
+				ctx[k] = v
+			}
+			for k, v := range tc.ctx {
+				ctx[k] = v
+			}
+			_, err := ConfigFromContext(func(k string) any { return ctx[k] })
+			if tc.wantKey == "" {
+				if err != nil {
+					t.Fatalf("unexpected: %v", err)
+				}
+				return
+			}
+			var ce *ConfigError
+			if !errors.As(err, &ce) || ce.Key != tc.wantKey {
+				t.Fatalf("error %v, want one naming %q", err, tc.wantKey)
+			}
+			if !strings.Contains(err.Error(), "allowed:") {
+				t.Errorf("does not say what is allowed: %v", err)
+			}
+		})
+	}
+}
+
+// readStockContext is the committed cdk.json's context.
+func readStockContext(t *testing.T) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile("../cdk.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		t.Fatal(err)
+	}
+	return f.Context
+}
+
+// TestUnknownKeySuggestsClosest: a typo names the key meant; a key far from
+// every known one gets no guess; CDK's own keys and the stock cdk.json pass.
+func TestUnknownKeySuggestsClosest(t *testing.T) {
+	for _, tc := range []struct {
+		key, suggest string // suggest "" = no guess; "ok" = accepted
+	}{
+		{"userNmae", "userName"},
+		{"username", "userName"},
+		{"UserName", "userName"},
+		{"instanceType", "instanceClass"},
+		{"minCapcity", "minCapacity"},
+		{"vpcID", "vpcId"},
+		{"grant", "grants"},
+		{"functionMemoryMB", "functionMemoryMb"},
+		{"deletionProtect", "deletionProtection"},
+		{"region", ""},
+		{"function", ""}, // three keys start so: no guess
+		{"maxConnectionsPerSecond", "maxNewConnectionsPerSecond"},
+		{"x", ""},
+		{"@aws-cdk/core:newStyleStackSynthesis", "ok"},
+		{"availability-zones:account=123456789012:region=eu-west-1", "ok"},
+	} {
+		t.Run(tc.key, func(t *testing.T) {
+			err := CheckKeys(map[string]any{tc.key: "v"})
+			if tc.suggest == "ok" {
+				if err != nil {
+					t.Fatalf("unexpected: %v", err)
+				}
+				return
+			}
+			var ce *ConfigError
+			if !errors.As(err, &ce) || ce.Key != tc.key {
+				t.Fatalf("error %v does not name %q", err, tc.key)
+			}
+			hasGuess := strings.Contains(err.Error(), "did you mean")
+			if tc.suggest == "" && hasGuess {
+				t.Errorf("guessed for a key like no other: %v", err)
+			}
+			if tc.suggest != "" && !strings.Contains(err.Error(), `did you mean "`+tc.suggest+`"?`) {
+				t.Errorf("%v does not suggest %q", err, tc.suggest)
+			}
+		})
+	}
+	if err := CheckKeys(readStockContext(t)); err != nil {
+		t.Errorf("stock cdk.json: %v", err)
 	}
 }

@@ -37,3 +37,11 @@ func TestDatabaseUserPropsZeroValueRefused(t *testing.T) {
 		t.Errorf("NewDatabaseUser(zero props) = %v, %v; want Provider is required", u, err)
 	}
 }
+
+func TestReadOnlyGrantsAreAllowedAndFresh(t *testing.T) {
+	a := ReadOnlyGrants()
+	a[0] = "DROP"
+	if got := ReadOnlyGrants(); got[0] != "SELECT" || len(got) != 2 || got[1] != "SHOW VIEW" {
+		t.Errorf("ReadOnlyGrants() = %v after a caller changed its copy, want [SELECT SHOW VIEW]", got)
+	}
+}

@@ -52,7 +52,7 @@ type Monitoring struct {
 }
 
 // AlarmSpec is one alarm: what it watches, when it fires, and what the
-// operator should do. README's "Operating rdsiam" follows this table.
+// operator should do. docs/operating.md follows this table.
 type AlarmSpec struct {
 	ID     string
 	Metric func(m *Monitoring) awscloudwatch.IMetric

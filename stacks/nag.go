@@ -7,6 +7,8 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
+// ApplyNag is the only function here that calls cdk-nag (see suppress).
+
 // ApplyNag adds the cdk-nag AwsSolutions and Serverless rule packs to every
 // construct of app. A finding that is an error fails `cdk synth`.
 //
@@ -30,24 +32,32 @@ type nagRule struct {
 	Reason         string
 }
 
-// suppress records rules on exactly the construct c (not its children).
+// suppress records rules on exactly the construct c (not its children): on
+// its CloudFormation resource (c itself or its default child), as the
+// "cdk_nag" metadata cdk-nag reads when its packs run.
+//
+// It writes that metadata itself, in the format of cdk-nag's
+// NagSuppressions.addResourceSuppressions (nagMetadata), instead of calling
+// it: calling any cdk-nag function makes jsii load the cdk-nag package into
+// Node, ~0.2 s on every synth even with nag=false. ApplyNag alone loads it,
+// and only when asked. Like cdk-nag, a construct without a CloudFormation
+// resource gets nothing; an invalid rule is an error annotation that fails
+// the synth.
 func suppress(c constructs.IConstruct, rules ...nagRule) {
-	s := make([]*cdknag.NagPackSuppression, 0, len(rules))
-	for _, r := range rules {
-		ns := &cdknag.NagPackSuppression{Id: jsii.String(r.ID), Reason: jsii.String(r.Reason)}
-		var applies []any
-		for _, a := range r.AppliesTo {
-			applies = append(applies, a)
-		}
-		if r.AppliesToRegex != "" {
-			applies = append(applies, &cdknag.RegexAppliesTo{Regex: jsii.String("/" + r.AppliesToRegex + "/")})
-		}
-		if len(applies) > 0 {
-			ns.AppliesTo = &applies
-		}
-		s = append(s, ns)
+	target := c
+	if d := c.Node().DefaultChild(); d != nil {
+		target = d
 	}
-	cdknag.NagSuppressions_AddResourceSuppressions(c, &s, jsii.Bool(false))
+	res, ok := target.(awscdk.CfnResource)
+	if !ok {
+		return
+	}
+	md, err := nagMetadata(res.GetMetadata(jsii.String(nagMetadataKey)), rules)
+	if err != nil {
+		awscdk.Annotations_Of(c).AddError(jsii.String(err.Error()))
+		return
+	}
+	res.AddMetadata(jsii.String(nagMetadataKey), md)
 }
 
 // Reasons shared by both Go functions.

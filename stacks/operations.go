@@ -69,6 +69,15 @@ func (c Config) validateOperations() error {
 	if err := budget.Check(); err != nil {
 		return err
 	}
+	if c.Readers > 0 {
+		readers, err := c.readerBudget()
+		if err != nil {
+			return err
+		}
+		if err := readers.Check(); err != nil {
+			return err
+		}
+	}
 	if _, ok := logRetention[c.LogRetentionDays]; !ok {
 		days := make([]int, 0, len(logRetention))
 		for d := range logRetention {

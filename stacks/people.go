@@ -102,7 +102,7 @@ func (s *RdsIamStack) addPeople(cfg Config) error {
 	return err
 }
 
-// addPeopleOutputs names what `rdsiam connect` and the README's commands
+// addPeopleOutputs names what `rdsiam connect` and docs/people.md's commands
 // need: the port, the database, the human users and their policies, and the
 // ways in.
 func (s *RdsIamStack) addPeopleOutputs() {

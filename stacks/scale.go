@@ -41,6 +41,12 @@ type ProxyProps struct {
 	// Network gives the VPC and the isolated subnets the proxy lives in,
 	// the cluster's. Required.
 	Network *Network
+	// MaxConnectionsPercent caps the proxy's connections to the writer as
+	// a share of its max_connections, 1-100. Default: 0 leaves RDS's
+	// default (100), which lets a busy proxy take every connection; the
+	// app sets Config.ProxyMaxConnectionsPercent, which leaves the
+	// bootstrap and connectionHeadroom theirs.
+	MaxConnectionsPercent int
 }
 
 // Proxy is an RDS Proxy in front of a cluster's writer with IAM
@@ -62,6 +68,13 @@ type Proxy struct {
 func NewProxy(scope constructs.Construct, id string, props ProxyProps) (*Proxy, error) {
 	if props.Cluster == nil || props.Network == nil {
 		return nil, fmt.Errorf("proxy %s: Cluster and Network are required", id)
+	}
+	if props.MaxConnectionsPercent < 0 || props.MaxConnectionsPercent > 100 {
+		return nil, fmt.Errorf("proxy %s: MaxConnectionsPercent %d is not allowed (allowed: 1-100, or 0 for RDS's default)", id, props.MaxConnectionsPercent)
+	}
+	var maxPercent *float64
+	if props.MaxConnectionsPercent > 0 {
+		maxPercent = jsii.Number(float64(props.MaxConnectionsPercent))
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	p := &Proxy{Construct: c, cluster: props.Cluster}
@@ -86,12 +99,13 @@ func NewProxy(scope constructs.Construct, id string, props ProxyProps) (*Proxy, 
 		// IAM_AUTH: end-to-end IAM (client -> proxy -> database); CDK then
 		// requires no secret and CloudFormation gets DefaultAuthScheme
 		// IAM_AUTH and no Auth list.
-		DefaultAuthScheme: awsrds.DefaultAuthScheme_IAM_AUTH,
-		RequireTLS:        jsii.Bool(true),
-		Vpc:               props.Network.Vpc,
-		VpcSubnets:        props.Network.Subnets,
-		SecurityGroups:    &[]awsec2.ISecurityGroup{p.SecurityGroup},
-		Role:              p.Role,
+		DefaultAuthScheme:     awsrds.DefaultAuthScheme_IAM_AUTH,
+		RequireTLS:            jsii.Bool(true),
+		MaxConnectionsPercent: maxPercent,
+		Vpc:                   props.Network.Vpc,
+		VpcSubnets:            props.Network.Subnets,
+		SecurityGroups:        &[]awsec2.ISecurityGroup{p.SecurityGroup},
+		Role:                  p.Role,
 		// The connector sets time_zone on every new connection (iamdb).
 		// RDS Proxy pins a client connection that changes a session
 		// variable to one database connection for its whole life, which

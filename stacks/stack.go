@@ -12,12 +12,6 @@ import (
 	"github.com/rdsiam/rdsiam/internal/stackoutputs"
 )
 
-// Lambda binaries the stack deploys, by asset name.
-var LambdaPackages = map[string]string{
-	"query":  "./lambda/cmd/query",
-	"dbuser": "./lambda/cmd/dbuser",
-}
-
 // RdsIamStackProps configures NewRdsIamStack.
 type RdsIamStackProps struct {
 	awscdk.StackProps
@@ -115,7 +109,11 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 		return nil, err
 	}
 	if cfg.Proxy {
-		if s.Proxy, err = NewProxy(s.Stack, "Proxy", ProxyProps{Cluster: s.Cluster, Network: s.Network}); err != nil {
+		pct, err := cfg.ProxyMaxConnectionsPercent()
+		if err != nil {
+			return nil, err
+		}
+		if s.Proxy, err = NewProxy(s.Stack, "Proxy", ProxyProps{Cluster: s.Cluster, Network: s.Network, MaxConnectionsPercent: pct}); err != nil {
 			return nil, err
 		}
 		s.Proxy.AllowUser(s.User)

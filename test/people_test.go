@@ -190,7 +190,7 @@ func TestPeopleAccess(t *testing.T) {
 		`"Condition":{"BoolIfExists":{"ssm:SessionDocumentAccessCheck":"true"}}`,
 		`instance/${` + instID + `}`,
 		`::document/AWS-StartPortForwardingSessionToRemoteHost`,
-		`"Action":["ssm:TerminateSession","ssm:ResumeSession"]`,
+		`"Action":["ssm:ResumeSession","ssm:TerminateSession"]`, // sorted: minimizePolicies
 		`session/${aws:userid}-*`,
 	} {
 		if !strings.Contains(doc, want) {

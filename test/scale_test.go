@@ -3,6 +3,7 @@ package test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -44,7 +45,17 @@ func connectResources(t *testing.T, variant string) (*fromstack.Stack, map[strin
 				if err != nil {
 					t.Fatalf("%s: resolve %s: %v", variant, asJSON(st["Resource"]), err)
 				}
-				out[role] = append(out[role], r.(string))
+				// minimizePolicies merges statements: one Resource or a list.
+				switch r := r.(type) {
+				case string:
+					out[role] = append(out[role], r)
+				case []any:
+					for _, x := range r {
+						out[role] = append(out[role], fmt.Sprint(x))
+					}
+				default:
+					t.Fatalf("%s: resource %s is neither a string nor a list", variant, asJSON(r))
+				}
 			}
 		}
 	}
@@ -137,8 +148,16 @@ func TestProxyResource(t *testing.T) {
 			// The connector's one SET (time_zone) must not pin every client
 			// connection: the proxy's own connections start with it, and
 			// variable SETs do not pin.
+			// Its share of the writer's connections leaves the bootstrap and
+			// connectionHeadroom theirs (the connection budget).
+			cfg := stacks.DefaultConfig()
+			variants[variant](&cfg)
+			pct, err := cfg.ProxyMaxConnectionsPercent()
+			if err != nil || pct < 1 || pct >= 100 {
+				t.Fatalf("ProxyMaxConnectionsPercent = %d, %v", pct, err)
+			}
 			wantPool := map[string]any{"InitQuery": "SET time_zone = " + iamdb.SessionTimeZone,
-				"SessionPinningFilters": []any{"EXCLUDE_VARIABLE_SETS"}}
+				"SessionPinningFilters": []any{"EXCLUDE_VARIABLE_SETS"}, "MaxConnectionsPercent": float64(pct)}
 			if !jsonEqual(tg.Properties["ConnectionPoolConfigurationInfo"], wantPool) {
 				t.Errorf("proxy pool %s, want %s", asJSON(tg.Properties["ConnectionPoolConfigurationInfo"]), asJSON(wantPool))
 			}

@@ -111,11 +111,17 @@ func synthesizeAll() error {
 		return err
 	}
 	defer os.RemoveAll(out)
+	// The feature flags cdk.json gives `cdk synth`, so these templates are
+	// the ones the CLI writes.
+	flags, err := stacks.FeatureFlags(root)
+	if err != nil {
+		return err
+	}
 	for name, mutate := range variants {
 		cfg := stacks.DefaultConfig()
 		mutate(&cfg)
 		dir := filepath.Join(out, name)
-		app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(dir)})
+		app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(dir), Context: &flags})
 		if _, err := stacks.NewRdsIamStack(app, cfg.StackName, stacks.RdsIamStackProps{Config: cfg, Binaries: bins}); err != nil {
 			return fmt.Errorf("variant %s: %w", name, err)
 		}
@@ -144,7 +150,7 @@ func synthesizeAll() error {
 		}
 		synthesized[name] = t
 	}
-	duplicateUserErr = addDuplicateUser(bins)
+	duplicateUserErr = addDuplicateUser(bins, flags)
 	return nil
 }
 
@@ -153,9 +159,9 @@ func synthesizeAll() error {
 // TestDuplicateUserNameRefused); jsii runs only inside synthesizeAll.
 var duplicateUserErr error
 
-func addDuplicateUser(bins map[string]stacks.GoBinary) error {
+func addDuplicateUser(bins map[string]stacks.GoBinary, flags map[string]any) error {
 	cfg := stacks.DefaultConfig()
-	app := awscdk.NewApp(nil)
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &flags})
 	s, err := stacks.NewRdsIamStack(app, cfg.StackName, stacks.RdsIamStackProps{Config: cfg, Binaries: bins})
 	if err != nil {
 		return err

@@ -22,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -82,11 +83,12 @@ func run() error {
 	fmt.Printf(`
 ==> serving on %[1]s until Ctrl-C. Log in with standard tools:
 
-  export AWS_SHARED_CREDENTIALS_FILE=%[2]s AWS_PROFILE=rdsiam-local
-  TOKEN=$(aws rds generate-db-auth-token --hostname localhost --port %[3]d --region %[4]s --username %[5]s)
-  mysql -h localhost -P %[3]d --protocol=TCP -u %[5]s --ssl-ca=%[6]s --ssl-mode=VERIFY_IDENTITY --enable-cleartext-plugin --password="$TOKEN"
-  # MariaDB client: mariadb -h localhost -P %[3]d --protocol=TCP -u %[5]s --ssl-ca=%[6]s --ssl-verify-server-cert --password="$TOKEN"
-`, local.Server.Endpoint(), creds, local.Server.Port(), local.Server.Region(), user, ca)
+  export AWS_SHARED_CREDENTIALS_FILE=%[2]s AWS_PROFILE=rdsiam-local AWS_EC2_METADATA_DISABLED=true
+  TOKEN=$(aws rds generate-db-auth-token --hostname %[6]s --port %[3]d --region %[4]s --username %[5]s)
+`, local.Server.Endpoint(), creds, local.Server.Port(), local.Server.Region(), user, local.Server.Host())
+	clients := installedClients(exec.LookPath, hostVersion)
+	fmt.Print(clientInstructions(clients, local.Server.Host(), local.Server.Port(), user, ca))
+	fmt.Printf(tokenHostNote, local.Server.Port(), local.Server.Host())
 	<-ctx.Done()
 	return nil
 }

