@@ -23,6 +23,7 @@ import (
 	"github.com/rdsiam/rdsiam/lambda/iamdb"
 	"github.com/rdsiam/rdsiam/lambda/queryfn"
 	"github.com/rdsiam/rdsiam/lambda/rdstls"
+	"github.com/rdsiam/rdsiam/lambda/userprops"
 )
 
 // Names and keys of the emulated account. The keys are test values that
@@ -123,6 +124,8 @@ func (e *env) userProps(privileges ...string) map[string]any {
 		"DatabaseName":   appDatabase,
 		"Privileges":     privs,
 		"RetainOnDelete": "false",
+		// The app's user: the query function's actions use the table.
+		userprops.SampleTable: "true",
 	}
 }
 
