@@ -155,6 +155,8 @@ func (s *standIn) userEvent(requestType, user, physicalID string, privileges, ol
 			dbuser.PropUserName:     user,
 			dbuser.PropDatabaseName: database,
 			dbuser.PropPrivileges:   privs,
+			// As the app's user: the benchmarks query the sample table.
+			dbuser.PropSampleTable: "true",
 		}
 	}
 	ev := dbuser.Event{
