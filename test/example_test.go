@@ -47,8 +47,23 @@ func synthExample() (*template, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(out)
+	dir := filepath.Join(moduleRoot, "examples", "existing-cluster")
+	// go test caches a passing result by the files this process opens; the
+	// example's own files are read only by the child go command, so open
+	// them here, or an edit to the example would replay the old result.
+	sources, err := filepath.Glob(filepath.Join(dir, "*"))
+	if err != nil || len(sources) == 0 {
+		return nil, fmt.Errorf("example sources in %s: %v", dir, err)
+	}
+	for _, f := range sources {
+		if st, err := os.Stat(f); err == nil && st.Mode().IsRegular() {
+			if _, err := os.ReadFile(f); err != nil {
+				return nil, err
+			}
+		}
+	}
 	cmd := exec.Command("go", "run", ".")
-	cmd.Dir = filepath.Join(moduleRoot, "examples", "existing-cluster")
+	cmd.Dir = dir
 	// The CDK CLI hands an app its output folder and context this way.
 	// GOWORK=off: the example's own go.mod decides, as in a consumer's
 	// repository.
