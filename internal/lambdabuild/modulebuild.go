@@ -1,9 +1,7 @@
 package lambdabuild
 
 import (
-	"bytes"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -60,16 +58,11 @@ func moduleRootOf(dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("build lambdas: %w", err)
 	}
-	cmd := exec.Command("go", "env", "GOMOD")
-	cmd.Dir = abs
-	cmd.Env = lambdaBuildEnv()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	env, err := goEnv(abs, "GOMOD")
 	if err != nil {
-		return "", fmt.Errorf("build lambdas: go env GOMOD in %s: %w\n%s", abs, err, stderr.String())
+		return "", fmt.Errorf("build lambdas in %s: %w", abs, err)
 	}
-	gomod := strings.TrimSpace(string(out))
+	gomod := env["GOMOD"]
 	if gomod == "" || gomod == "/dev/null" || gomod == "NUL" {
 		return "", fmt.Errorf("build lambdas: %s is not inside a Go module (no go.mod at or above it); run the CDK app from your module", abs)
 	}
