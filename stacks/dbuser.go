@@ -189,7 +189,10 @@ type DatabaseUserProps struct {
 }
 
 // DatabaseUser is a passwordless database user: it logs in only with an IAM
-// token signed by a principal that GrantConnect was called for.
+// token signed by a principal that GrantConnect was called for. Where CDK
+// wants a construct, pass u.Construct, not u (jsii refuses the Go struct
+// that embeds it): fn.Node().AddDependency(u.Construct) keeps a function's
+// first invocations after the user exists.
 type DatabaseUser struct {
 	constructs.Construct
 	UserName     string
