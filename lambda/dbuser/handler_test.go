@@ -388,3 +388,45 @@ func TestStatementErrorUnwraps(t *testing.T) {
 		t.Errorf("error %v does not unwrap to MySQL error 1007", err)
 	}
 }
+
+// The sample table is created after the user's own statements, and only
+// for a resource that asks for it, on Create and on Update.
+func TestSampleTableOnlyWhenAsked(t *testing.T) {
+	const table = "CREATE TABLE IF NOT EXISTS `appdb`.`items`"
+	for _, tc := range []struct {
+		name      string
+		request   string
+		props     map[string]any
+		wantTable bool
+	}{
+		{"create, asked", RequestCreate, with(goodProps(), PropSampleTable, "true"), true},
+		{"create, not asked", RequestCreate, goodProps(), false},
+		{"update, asked", RequestUpdate, with(goodProps(), PropSampleTable, "true"), true},
+		{"update, not asked", RequestUpdate, goodProps(), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hn := newHarness()
+			ev := event(tc.request, tc.props)
+			if tc.request == RequestUpdate {
+				ev.PhysicalResourceID = PhysicalID("app_user")
+				ev.OldResourceProperties = goodProps()
+			}
+			if _, err := hn.h.Handle(context.Background(), ev); err != nil {
+				t.Fatal(err)
+			}
+			stmts := hn.db.statements()
+			n := 0
+			for _, s := range stmts {
+				if strings.HasPrefix(s, table) {
+					n++
+				}
+			}
+			if tc.wantTable && (n != 1 || !strings.HasPrefix(stmts[len(stmts)-1], table)) {
+				t.Errorf("want the sample table once, last; got %q", stmts)
+			}
+			if !tc.wantTable && n != 0 {
+				t.Errorf("sample table created without being asked: %q", stmts)
+			}
+		})
+	}
+}
