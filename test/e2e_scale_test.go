@@ -28,12 +28,11 @@ import (
 // proxy and readers stacks; the real bootstrap and query handlers run
 // against them.
 
-// deployScaled starts the stand-in for variant and creates its user with
-// the real bootstrap handler (which always goes to the cluster endpoint
-// with the master secret, never through the proxy).
-func deployScaled(t *testing.T, variant string) *fromstack.Local {
+// startStandIn starts the stand-in for a synthesized template (raw JSON),
+// closed when t ends.
+func startStandIn(t *testing.T, raw []byte) *fromstack.Local {
 	t.Helper()
-	s, err := fromstack.Parse(tmpl(t, variant).Raw)
+	s, err := fromstack.Parse(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,6 +41,15 @@ func deployScaled(t *testing.T, variant string) *fromstack.Local {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Server.Close() })
+	return l
+}
+
+// deployScaled starts the stand-in for variant and creates its user with
+// the real bootstrap handler (which always goes to the cluster endpoint
+// with the master secret, never through the proxy).
+func deployScaled(t *testing.T, variant string) *fromstack.Local {
+	t.Helper()
+	l := startStandIn(t, tmpl(t, variant).Raw)
 	props, err := l.UserProperties(l.Stack.UserIDs[0])
 	if err != nil {
 		t.Fatal(err)
@@ -282,15 +290,7 @@ func TestE2EProxyRoleWithoutGrant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := fromstack.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := fromstack.Start(s, fromstack.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Server.Close() })
+	l := startStandIn(t, data)
 	props, err := l.UserProperties(l.Stack.UserIDs[0])
 	if err != nil {
 		t.Fatal(err)

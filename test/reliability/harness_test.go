@@ -213,7 +213,12 @@ func (e *env) newContainer(t testing.TB, change func(*iamdb.Config)) *container 
 
 // invoke runs one request as the Lambda runtime would, with a deadline.
 func (c *container) invoke(request string) (queryfn.Response, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	return c.invokeWithin(15*time.Second, request)
+}
+
+// invokeWithin is invoke with the deadline d away.
+func (c *container) invokeWithin(d time.Duration, request string) (queryfn.Response, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	return c.h.Handle(ctx, json.RawMessage(request))
 }
