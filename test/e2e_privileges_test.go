@@ -209,3 +209,26 @@ func testCaseOnlyRenameRefused(t *testing.T, l *fromstack.Local) {
 	wantUsers(t, l.Server, map[string][]string{"app_user": grantLines("appdb", "INSERT", "SELECT")})
 	mustWhoami(t, l, l.QueryKeys, "app_user")
 }
+
+// User names are case-sensitive in MySQL: two stack resources managing
+// App_User and app_user own one account each, and the registry keeps them
+// apart (under a case-insensitive collation they would share a record, and
+// one resource's Delete would keep or drop the other's account).
+func TestE2ECaseDistinctUsersKeptApart(t *testing.T) { forEachEngine(t, testCaseDistinctUsersKeptApart) }
+
+func testCaseDistinctUsersKeptApart(t *testing.T, l *fromstack.Local) {
+	_, props := userProps(t, l)
+	h := l.BootstrapHandler(nil)
+	upper := clone(props)
+	upper["UserName"] = "App_User"
+	a := deliverTwice(t, h, l.UserEvent("Create", "UsersA", "", upper, nil))
+	b := deliverTwice(t, h, l.UserEvent("Create", "UsersB", "", props, nil))
+	wantUsers(t, l.Server, map[string][]string{
+		"App_User": grantLines("appdb", "INSERT", "SELECT"),
+		"app_user": grantLines("appdb", "INSERT", "SELECT"),
+	})
+	deliverTwice(t, h, l.UserEvent("Delete", "UsersA", a.PhysicalResourceID, upper, nil))
+	wantUsers(t, l.Server, map[string][]string{"app_user": grantLines("appdb", "INSERT", "SELECT")})
+	deliverTwice(t, h, l.UserEvent("Delete", "UsersB", b.PhysicalResourceID, props, nil))
+	wantUsers(t, l.Server, map[string][]string{})
+}
