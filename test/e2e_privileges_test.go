@@ -214,7 +214,9 @@ func testCaseOnlyRenameRefused(t *testing.T, l *fromstack.Local) {
 // App_User and app_user own one account each, and the registry keeps them
 // apart (under a case-insensitive collation they would share a record, and
 // one resource's Delete would keep or drop the other's account).
-func TestE2ECaseDistinctUsersKeptApart(t *testing.T) { forEachEngine(t, testCaseDistinctUsersKeptApart) }
+func TestE2ECaseDistinctUsersKeptApart(t *testing.T) {
+	forEachEngine(t, testCaseDistinctUsersKeptApart)
+}
 
 func testCaseDistinctUsersKeptApart(t *testing.T, l *fromstack.Local) {
 	_, props := userProps(t, l)
