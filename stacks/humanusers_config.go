@@ -32,7 +32,7 @@ const MaxHumanUsers = 10
 
 // DefaultHumanUsers is the default "humanUsers": one read-only user.
 func DefaultHumanUsers() []HumanUser {
-	return []HumanUser{{Name: "people_ro", Grants: []string{"SELECT", "SHOW VIEW"}}}
+	return []HumanUser{{Name: "people_ro", Grants: ReadOnlyGrants()}}
 }
 
 // humanUsersAllowed describes the key for error messages.
