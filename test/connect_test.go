@@ -78,7 +78,7 @@ func outputRef(t *testing.T, tp *template, key string) string {
 func startPeopleStandIn(t *testing.T) *peopleStandIn {
 	t.Helper()
 	tp := tmpl(t, "people")
-	s, err := fromstack.Parse(tp.Raw)
+	s, err := fromstack.FromTemplate(tp.Template)
 	if err != nil {
 		t.Fatal(err)
 	}

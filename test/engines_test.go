@@ -42,7 +42,7 @@ func deployLocal(t *testing.T, engine string) *fromstack.Local {
 	if engine == fromstack.EngineMariaDB {
 		mariadb.RequireInstalled(t)
 	}
-	s, err := fromstack.Parse(tmpl(t, "default").Raw)
+	s, err := fromstack.FromTemplate(tmpl(t, "default").Template)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package test
 
 import (
-	"encoding/json"
 	"fmt"
 	stdmaps "maps"
 	"os"
@@ -75,8 +74,8 @@ func synthExample() (*template, error) {
 	if err != nil {
 		return nil, err
 	}
-	tp := &template{Raw: raw}
-	if err := json.Unmarshal(raw, tp); err != nil {
+	tp, err := parseTemplate(raw)
+	if err != nil {
 		return nil, err
 	}
 	manifest, err := os.ReadFile(filepath.Join(out, "manifest.json"))
@@ -98,12 +97,12 @@ func synthExample() (*template, error) {
 func TestExampleUsesTheImportedCluster(t *testing.T) {
 	tp := exampleStack(t)
 	for _, typ := range []string{"AWS::RDS::DBCluster", "AWS::EC2::VPC", "AWS::SecretsManager::Secret"} {
-		if ids := tp.ofType(typ); len(ids) > 0 {
+		if ids := tp.OfType(typ); len(ids) > 0 {
 			t.Errorf("the example creates %s %v; it must use the existing one", typ, ids)
 		}
 	}
 	want := map[string][]any{"orders_api": {"INSERT", "SELECT", "UPDATE"}, "reports_ro": {"SELECT", "SHOW VIEW"}}
-	users := tp.ofType("Custom::DatabaseUser")
+	users := tp.OfType("Custom::DatabaseUser")
 	if len(users) != len(want) {
 		t.Fatalf("users %v, want %d", users, len(want))
 	}
@@ -116,7 +115,7 @@ func TestExampleUsesTheImportedCluster(t *testing.T) {
 			t.Errorf("user %s: %s", id, asJSON(p))
 		}
 	}
-	s, err := fromstack.Parse(tp.Raw)
+	s, err := fromstack.FromTemplate(tp.Template)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +153,7 @@ func TestSnapshotsExample(t *testing.T) {
 // function's environment and role log it in as its own user with its own
 // grants, and neither role can log in as the other's user.
 func TestE2EExample(t *testing.T) {
-	s, err := fromstack.Parse(exampleStack(t).Raw)
+	s, err := fromstack.FromTemplate(exampleStack(t).Template)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +167,12 @@ func TestE2EExample(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		deliverTwice(t, l.BootstrapHandler(nil), l.UserEvent("Create", id, "", props, nil))
+		// Each user's own provider's handler, with its role's access.
+		h, err := l.UserHandler(id, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		deliverTwice(t, h, l.UserEvent("Create", id, "", props, nil))
 	}
 	wantUsers(t, l.Server, map[string][]string{
 		"orders_api": grantLines("orders", "INSERT", "SELECT", "UPDATE"),

@@ -32,7 +32,7 @@ func init() {
 // and the dashboard's widgets.
 func monitoringSnapshot(tp *template) any {
 	out := map[string]any{}
-	for _, id := range tp.ofType("AWS::CloudWatch::Alarm") {
+	for _, id := range tp.OfType("AWS::CloudWatch::Alarm") {
 		p := tp.Resources[id].Properties
 		out[id] = map[string]any{
 			"name": p["AlarmName"], "namespace": p["Namespace"], "metric": p["MetricName"], "dimensions": p["Dimensions"],
@@ -41,14 +41,14 @@ func monitoringSnapshot(tp *template) any {
 			"missingData": p["TreatMissingData"], "actions": p["AlarmActions"],
 		}
 	}
-	for _, id := range tp.ofType("AWS::RDS::DBCluster") {
+	for _, id := range tp.OfType("AWS::RDS::DBCluster") {
 		out[id] = map[string]any{"EnableCloudwatchLogsExports": tp.Resources[id].Properties["EnableCloudwatchLogsExports"],
 			"ServerlessV2ScalingConfiguration": tp.Resources[id].Properties["ServerlessV2ScalingConfiguration"]}
 	}
-	for _, id := range tp.ofType("Custom::LogRetention") {
+	for _, id := range tp.OfType("Custom::LogRetention") {
 		out[id] = map[string]any{"LogGroupName": tp.Resources[id].Properties["LogGroupName"], "RetentionInDays": tp.Resources[id].Properties["RetentionInDays"]}
 	}
-	for _, id := range tp.ofType("AWS::CloudWatch::Dashboard") {
+	for _, id := range tp.OfType("AWS::CloudWatch::Dashboard") {
 		out[id] = map[string]any{"DashboardName": tp.Resources[id].Properties["DashboardName"], "widgets": dashboardTitles(tp, id)}
 	}
 	return out
@@ -101,7 +101,7 @@ func TestAlarms(t *testing.T) {
 	clusterID, _ := tp.only(t, "AWS::RDS::DBCluster")
 	fnID, _ := tp.byPrefix(t, "AWS::Lambda::Function", "QueryFunction")
 	seen := map[string]bool{}
-	for _, id := range tp.ofType("AWS::CloudWatch::Alarm") {
+	for _, id := range tp.OfType("AWS::CloudWatch::Alarm") {
 		p := tp.Resources[id].Properties
 		name, _ := p["AlarmName"].(string)
 		suffix := strings.TrimPrefix(name, "RdsIam-")
@@ -144,7 +144,7 @@ func TestAlarms(t *testing.T) {
 
 	// The topic, when given, is told of alarms and recoveries.
 	topic := "arn:aws:sns:eu-west-1:123456789012:ops"
-	for _, id := range tmpl(t, "paused-with-topic").ofType("AWS::CloudWatch::Alarm") {
+	for _, id := range tmpl(t, "paused-with-topic").OfType("AWS::CloudWatch::Alarm") {
 		p := tmpl(t, "paused-with-topic").Resources[id].Properties
 		if !jsonEqual(p["AlarmActions"], []any{topic}) || !jsonEqual(p["OKActions"], []any{topic}) {
 			t.Errorf("%v: actions %v / %v, want the topic", p["AlarmName"], p["AlarmActions"], p["OKActions"])
@@ -177,7 +177,7 @@ func TestLogExportAndDashboard(t *testing.T) {
 	}
 
 	off := tmpl(t, "monitoring-off")
-	if n := len(off.ofType("AWS::CloudWatch::Alarm")) + len(off.ofType("AWS::CloudWatch::Dashboard")) + len(off.ofType("Custom::LogRetention")); n != 0 {
+	if n := len(off.OfType("AWS::CloudWatch::Alarm")) + len(off.OfType("AWS::CloudWatch::Dashboard")) + len(off.OfType("Custom::LogRetention")); n != 0 {
 		t.Errorf("monitoring off still makes %d alarms, dashboards or retentions", n)
 	}
 	_, offCluster := off.only(t, "AWS::RDS::DBCluster")

@@ -36,7 +36,7 @@ func TestSnapshotsPeople(t *testing.T) {
 // outputs people use.
 func peopleSnapshot(tp *template) any {
 	policies := map[string]any{}
-	for _, id := range tp.ofType("AWS::IAM::ManagedPolicy") {
+	for _, id := range tp.OfType("AWS::IAM::ManagedPolicy") {
 		p := tp.Resources[id].Properties
 		policies[id] = map[string]any{"name": p["ManagedPolicyName"], "document": p["PolicyDocument"], "attachedTo": [][]any{
 			asList(p["Roles"]), asList(p["Users"]), asList(p["Groups"])}}
@@ -44,7 +44,7 @@ func peopleSnapshot(tp *template) any {
 	props := func(types ...string) map[string]any {
 		out := map[string]any{}
 		for _, typ := range types {
-			for _, id := range tp.ofType(typ) {
+			for _, id := range tp.OfType(typ) {
 				out[id] = tp.Resources[id].Properties
 			}
 		}

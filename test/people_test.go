@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rdsiam/rdsiam/auroralocal/fromstack"
+	"github.com/rdsiam/rdsiam/auroralocal/iampolicy"
 	"github.com/rdsiam/rdsiam/internal/stackoutputs"
 	"github.com/rdsiam/rdsiam/stacks"
 )
@@ -21,7 +22,7 @@ func TestHumanUserPolicies(t *testing.T) {
 	} {
 		t.Run(variant, func(t *testing.T) {
 			tp := tmpl(t, variant)
-			s, err := fromstack.Parse(tp.Raw)
+			s, err := fromstack.FromTemplate(tp.Template)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -42,7 +43,7 @@ func TestHumanUserPolicies(t *testing.T) {
 						t.Errorf("%s is attached to %s %v; teams attach it themselves", id, k, p[k])
 					}
 				}
-				set, err := s.ManagedPolicy(id, env)
+				set, err := iampolicy.ManagedPolicy(s.Template, id, env)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -83,7 +84,7 @@ func TestHumanUserPolicies(t *testing.T) {
 }
 
 func hasDatabaseUser(tp *template, name string, grants []string) bool {
-	for _, id := range tp.ofType("Custom::DatabaseUser") {
+	for _, id := range tp.OfType("Custom::DatabaseUser") {
 		p := tp.Resources[id].Properties
 		if p["UserName"] != name {
 			continue
@@ -105,7 +106,7 @@ func hasDatabaseUser(tp *template, name string, grants []string) bool {
 // no data permission, and the SSM endpoints are private to it.
 func TestPeopleAccess(t *testing.T) {
 	def := tmpl(t, "default")
-	if n := len(def.ofType("AWS::EC2::Instance")); n != 0 {
+	if n := len(def.OfType("AWS::EC2::Instance")); n != 0 {
 		t.Errorf("default stack has %d instances", n)
 	}
 	for _, k := range []string{stackoutputs.BastionInstanceID, stackoutputs.CloudShellSecurityGroupID, stackoutputs.CloudShellSubnetIDs} {
@@ -133,7 +134,7 @@ func TestPeopleAccess(t *testing.T) {
 	// The CloudShell group may only reach the cluster on 3306: one egress
 	// rule (CloudFormation then drops the default allow-all) and no inline one.
 	var shellEgress []string
-	for _, id := range tp.ofType("AWS::EC2::SecurityGroupEgress") {
+	for _, id := range tp.OfType("AWS::EC2::SecurityGroupEgress") {
 		p := tp.Resources[id].Properties
 		if !jsonEqual(p["GroupId"], getAtt(shellSG, "GroupId")) {
 			continue
@@ -158,8 +159,8 @@ func TestPeopleAccess(t *testing.T) {
 	if md := asJSON(p["MetadataOptions"]); !strings.Contains(md, `"HttpTokens":"required"`) {
 		t.Errorf("bastion metadata options %s: want IMDSv2 only", md)
 	}
-	if len(tp.ofType("AWS::EC2::LaunchTemplate")) != 0 {
-		t.Errorf("a launch template (fixed names clash between deployments): %v", tp.ofType("AWS::EC2::LaunchTemplate"))
+	if len(tp.OfType("AWS::EC2::LaunchTemplate")) != 0 {
+		t.Errorf("a launch template (fixed names clash between deployments): %v", tp.OfType("AWS::EC2::LaunchTemplate"))
 	}
 	if bd := asJSON(p["BlockDeviceMappings"]); !strings.Contains(bd, `"Encrypted":true`) {
 		t.Errorf("bastion disk %s: want encrypted", bd)
@@ -202,7 +203,7 @@ func TestPeopleAccess(t *testing.T) {
 	}
 
 	var services []string
-	for _, id := range tp.ofType("AWS::EC2::VPCEndpoint") {
+	for _, id := range tp.OfType("AWS::EC2::VPCEndpoint") {
 		ep := tp.Resources[id].Properties
 		svc, _ := readable(ep["ServiceName"]).(string)
 		if ep["PrivateDnsEnabled"] != true {

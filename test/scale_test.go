@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rdsiam/rdsiam/auroralocal/cfntemplate"
 	"github.com/rdsiam/rdsiam/auroralocal/fromstack"
-	"github.com/rdsiam/rdsiam/auroralocal/iampolicy"
 	"github.com/rdsiam/rdsiam/lambda/iamdb"
 	"github.com/rdsiam/rdsiam/lambda/queryfn"
 	"github.com/rdsiam/rdsiam/stacks"
@@ -25,7 +25,7 @@ import (
 func connectResources(t *testing.T, variant string) (*fromstack.Stack, map[string][]string) {
 	t.Helper()
 	tp := tmpl(t, variant)
-	s, err := fromstack.Parse(tp.Raw)
+	s, err := fromstack.FromTemplate(tp.Template)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func connectResources(t *testing.T, variant string) (*fromstack.Stack, map[strin
 				if a != "rds-db:connect" || st["Effect"] != "Allow" || st["Condition"] != nil {
 					t.Errorf("%s: role %s statement %s: want a plain Allow of rds-db:connect", variant, role, asJSON(st))
 				}
-				r, err := iampolicy.Resolve(st["Resource"], env)
+				r, err := cfntemplate.Resolve(st["Resource"], env)
 				if err != nil {
 					t.Fatalf("%s: resolve %s: %v", variant, asJSON(st["Resource"]), err)
 				}
@@ -180,16 +180,16 @@ func sgEdges(tp *template) []string {
 		return att[0].(string)
 	}
 	is3306 := func(p map[string]any) bool {
-		return p["FromPort"] == float64(3306) || jsonEqual(p["FromPort"], getAtt(tp.ofType("AWS::RDS::DBCluster")[0], "Endpoint.Port"))
+		return p["FromPort"] == float64(3306) || jsonEqual(p["FromPort"], getAtt(tp.OfType("AWS::RDS::DBCluster")[0], "Endpoint.Port"))
 	}
 	var edges []string
-	for _, rid := range tp.ofType("AWS::EC2::SecurityGroupIngress") {
+	for _, rid := range tp.OfType("AWS::EC2::SecurityGroupIngress") {
 		p := tp.Resources[rid].Properties
 		if is3306(p) {
 			edges = append(edges, "in "+id(p["SourceSecurityGroupId"])+" -> "+id(p["GroupId"]))
 		}
 	}
-	for _, rid := range tp.ofType("AWS::EC2::SecurityGroupEgress") {
+	for _, rid := range tp.OfType("AWS::EC2::SecurityGroupEgress") {
 		p := tp.Resources[rid].Properties
 		if is3306(p) {
 			edges = append(edges, "out "+id(p["GroupId"])+" -> "+id(p["DestinationSecurityGroupId"]))
@@ -269,7 +269,7 @@ func TestScaleFunctionEnvironment(t *testing.T) {
 			tp := tmpl(t, tc.variant)
 			clusterID, _ := tp.only(t, "AWS::RDS::DBCluster")
 			proxyID := ""
-			if ids := tp.ofType("AWS::RDS::DBProxy"); len(ids) == 1 {
+			if ids := tp.OfType("AWS::RDS::DBProxy"); len(ids) == 1 {
 				proxyID = ids[0]
 			}
 			_, fn := tp.byPrefix(t, "AWS::Lambda::Function", "QueryFunction")
@@ -286,7 +286,7 @@ func TestScaleFunctionEnvironment(t *testing.T) {
 				t.Errorf("ReaderEndpoint output %s (present %v), want present %v", asJSON(out), hasOut, tc.withReader)
 			}
 			var readers int
-			for _, id := range tp.ofType("AWS::RDS::DBInstance") {
+			for _, id := range tp.OfType("AWS::RDS::DBInstance") {
 				p := tp.Resources[id].Properties
 				if strings.HasPrefix(id, "ClusterDatabaseReader") {
 					readers++
@@ -350,7 +350,7 @@ func TestSnapshotsScale(t *testing.T) {
 func scaleAuroraSnapshot(tp *template) any {
 	out := auroraSnapshot(tp).(map[string]any)
 	for _, typ := range []string{"AWS::RDS::DBProxy", "AWS::RDS::DBProxyTargetGroup"} {
-		for _, id := range tp.ofType(typ) {
+		for _, id := range tp.OfType(typ) {
 			out[id] = maps(tp.Resources[id].Properties)
 		}
 	}

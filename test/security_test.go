@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rdsiam/rdsiam/auroralocal/cfntemplate"
 	"github.com/rdsiam/rdsiam/auroralocal/fromstack"
 	"github.com/rdsiam/rdsiam/auroralocal/iampolicy"
 )
@@ -20,9 +21,9 @@ const (
 	testCluster = "cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 )
 
-func stackPolicies(t *testing.T) (*fromstack.Stack, iampolicy.Env, map[string]iampolicy.PolicySet) {
+func stackPolicies(t *testing.T) (*fromstack.Stack, cfntemplate.Env, map[string]iampolicy.PolicySet) {
 	t.Helper()
-	s, err := fromstack.Parse(tmpl(t, "default").Raw)
+	s, err := fromstack.FromTemplate(tmpl(t, "default").Template)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -126,7 +126,7 @@ func readable(v any) any {
 
 func iamSnapshot(tp *template) any {
 	roles := map[string]any{}
-	for _, id := range tp.ofType("AWS::IAM::Role") {
+	for _, id := range tp.OfType("AWS::IAM::Role") {
 		p := tp.Resources[id].Properties
 		inline := map[string]any{}
 		pols, _ := p["Policies"].([]any)
@@ -149,7 +149,7 @@ func iamSnapshot(tp *template) any {
 func attachedPolicies(tp *template, role string) map[string]any {
 	out := map[string]any{}
 	for _, typ := range []string{"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"} {
-		for _, id := range tp.ofType(typ) {
+		for _, id := range tp.OfType(typ) {
 			p := tp.Resources[id].Properties
 			roles, _ := p["Roles"].([]any)
 			if slices.ContainsFunc(roles, func(r any) bool { return jsonEqual(r, ref(role)) }) {
@@ -162,7 +162,7 @@ func attachedPolicies(tp *template, role string) map[string]any {
 
 func securityGroupSnapshot(tp *template) any {
 	groups := map[string]any{}
-	for _, id := range tp.ofType("AWS::EC2::SecurityGroup") {
+	for _, id := range tp.OfType("AWS::EC2::SecurityGroup") {
 		p := tp.Resources[id].Properties
 		groups[id] = map[string]any{
 			"description":   p["GroupDescription"],
@@ -176,7 +176,7 @@ func securityGroupSnapshot(tp *template) any {
 		{"AWS::EC2::SecurityGroupIngress", "ingress"},
 		{"AWS::EC2::SecurityGroupEgress", "egress"},
 	} {
-		for _, id := range tp.ofType(kind.typ) {
+		for _, id := range tp.OfType(kind.typ) {
 			p := maps(tp.Resources[id].Properties)
 			gid, _ := readable(p["GroupId"]).(string)
 			delete(p, "GroupId")
@@ -210,7 +210,7 @@ func maps(m map[string]any) map[string]any {
 
 func databaseUserSnapshot(tp *template) any {
 	users := map[string]any{}
-	for _, id := range tp.ofType("Custom::DatabaseUser") {
+	for _, id := range tp.OfType("Custom::DatabaseUser") {
 		p := maps(tp.Resources[id].Properties)
 		delete(p, "ServiceToken")
 		users[id] = p
@@ -227,15 +227,15 @@ func auroraSnapshot(tp *template) any {
 		return out
 	}
 	out := map[string]any{}
-	for _, id := range tp.ofType("AWS::RDS::DBCluster") {
+	for _, id := range tp.OfType("AWS::RDS::DBCluster") {
 		out[id] = pick(tp.Resources[id].Properties, "EnableIAMDatabaseAuthentication", "StorageEncrypted",
 			"KmsKeyId", "DeletionProtection", "BackupRetentionPeriod", "Engine", "EngineVersion",
 			"DBClusterParameterGroupName", "VpcSecurityGroupIds", "Port", "MasterUsername")
 	}
-	for _, id := range tp.ofType("AWS::RDS::DBClusterParameterGroup") {
+	for _, id := range tp.OfType("AWS::RDS::DBClusterParameterGroup") {
 		out[id] = pick(tp.Resources[id].Properties, "Parameters")
 	}
-	for _, id := range tp.ofType("AWS::RDS::DBInstance") {
+	for _, id := range tp.OfType("AWS::RDS::DBInstance") {
 		out[id] = pick(tp.Resources[id].Properties, "PubliclyAccessible", "DBInstanceClass", "CACertificateIdentifier")
 	}
 	return out

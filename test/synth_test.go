@@ -47,7 +47,7 @@ func TestClusterSecuritySettings(t *testing.T) {
 				t.Errorf("require_secure_transport = %v, want ON", params["require_secure_transport"])
 			}
 
-			for _, id := range tp.ofType("AWS::RDS::DBInstance") {
+			for _, id := range tp.OfType("AWS::RDS::DBInstance") {
 				ip := tp.Resources[id].Properties
 				if ip["PubliclyAccessible"] != false {
 					t.Errorf("instance %s PubliclyAccessible = %v, want false", id, ip["PubliclyAccessible"])
@@ -66,16 +66,16 @@ func TestClusterSecuritySettings(t *testing.T) {
 
 func TestNetwork(t *testing.T) {
 	tp := tmpl(t, "default")
-	if n := len(tp.ofType("AWS::EC2::NatGateway")); n != 0 {
+	if n := len(tp.OfType("AWS::EC2::NatGateway")); n != 0 {
 		t.Errorf("%d NAT gateways, want none", n)
 	}
-	if n := len(tp.ofType("AWS::EC2::InternetGateway")); n != 0 {
+	if n := len(tp.OfType("AWS::EC2::InternetGateway")); n != 0 {
 		t.Errorf("%d internet gateways, want none", n)
 	}
-	if n := len(tp.ofType("AWS::EC2::Subnet")); n != 2 {
+	if n := len(tp.OfType("AWS::EC2::Subnet")); n != 2 {
 		t.Errorf("%d subnets, want 2 isolated (2 AZs)", n)
 	}
-	for _, id := range tp.ofType("AWS::EC2::Subnet") {
+	for _, id := range tp.OfType("AWS::EC2::Subnet") {
 		if tp.Resources[id].Properties["MapPublicIpOnLaunch"] == true {
 			t.Errorf("subnet %s maps public IPs", id)
 		}
@@ -84,12 +84,12 @@ func TestNetwork(t *testing.T) {
 	if !strings.Contains(asJSON(ep.Properties["ServiceName"]), "secretsmanager") {
 		t.Errorf("VPC endpoint service = %s, want Secrets Manager", asJSON(ep.Properties["ServiceName"]))
 	}
-	if len(tp.ofType("AWS::EC2::FlowLog")) != 1 {
+	if len(tp.OfType("AWS::EC2::FlowLog")) != 1 {
 		t.Errorf("want a VPC flow log")
 	}
 
 	ext := tmpl(t, "existing-vpc")
-	if n := len(ext.ofType("AWS::EC2::VPC")); n != 0 {
+	if n := len(ext.OfType("AWS::EC2::VPC")); n != 0 {
 		t.Errorf("existing VPC variant creates %d VPCs", n)
 	}
 	_, sng := ext.only(t, "AWS::RDS::DBSubnetGroup")
@@ -112,7 +112,7 @@ func policyStatements(tp *template) map[string][]map[string]any {
 			}
 		}
 	}
-	for _, id := range tp.ofType("AWS::IAM::Policy") {
+	for _, id := range tp.OfType("AWS::IAM::Policy") {
 		p := tp.Resources[id].Properties
 		roles, _ := p["Roles"].([]any)
 		for _, r := range roles {
@@ -121,7 +121,7 @@ func policyStatements(tp *template) map[string][]map[string]any {
 			}
 		}
 	}
-	for _, id := range tp.ofType("AWS::IAM::Role") {
+	for _, id := range tp.OfType("AWS::IAM::Role") {
 		pols, _ := tp.Resources[id].Properties["Policies"].([]any)
 		for _, pol := range pols {
 			if m, ok := pol.(map[string]any); ok {
@@ -207,7 +207,7 @@ func TestSecurityGroupRules(t *testing.T) {
 func clusterIngressSources(t *testing.T, tp *template, clusterSG string) []string {
 	t.Helper()
 	var sources []string
-	for _, id := range tp.ofType("AWS::EC2::SecurityGroupIngress") {
+	for _, id := range tp.OfType("AWS::EC2::SecurityGroupIngress") {
 		p := tp.Resources[id].Properties
 		if !jsonEqual(p["GroupId"], getAtt(clusterSG, "GroupId")) {
 			continue
@@ -229,12 +229,12 @@ func clusterIngressSources(t *testing.T, tp *template, clusterSG string) []strin
 // hasOpenIngress reports an ingress rule from 0.0.0.0/0 or ::/0.
 func hasOpenIngress(tp *template) bool {
 	open := func(p map[string]any) bool { return p["CidrIp"] == "0.0.0.0/0" || p["CidrIpv6"] == "::/0" }
-	for _, id := range tp.ofType("AWS::EC2::SecurityGroupIngress") {
+	for _, id := range tp.OfType("AWS::EC2::SecurityGroupIngress") {
 		if open(tp.Resources[id].Properties) {
 			return true
 		}
 	}
-	for _, id := range tp.ofType("AWS::EC2::SecurityGroup") {
+	for _, id := range tp.OfType("AWS::EC2::SecurityGroup") {
 		rules, _ := tp.Resources[id].Properties["SecurityGroupIngress"].([]any)
 		for _, r := range rules {
 			if m, ok := r.(map[string]any); ok && open(m) {
@@ -330,7 +330,7 @@ func TestQueryFunction(t *testing.T) {
 		t.Errorf("query function is not in the VPC")
 	}
 	// No function's environment can reach a secret.
-	for _, id := range tp.ofType("AWS::Lambda::Function") {
+	for _, id := range tp.OfType("AWS::Lambda::Function") {
 		e, _ := json.Marshal(tp.Resources[id].Properties["Environment"])
 		low := strings.ToLower(string(e))
 		for _, bad := range []string{"secret", "password", "token", "resolve:"} {

@@ -12,30 +12,30 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/rdsiam/rdsiam/auroralocal/cfntemplate"
 	"github.com/rdsiam/rdsiam/internal/jsiinode"
 	"github.com/rdsiam/rdsiam/internal/modroot"
 	"github.com/rdsiam/rdsiam/stacks"
 )
 
-// template is one synthesized CloudFormation template, parsed for
-// assertions and kept as the exact bytes cdk synth writes.
+// template is one synthesized CloudFormation template, parsed into the
+// project's one template model, and kept as the exact bytes cdk synth
+// writes.
 type template struct {
+	*cfntemplate.Template
 	Raw []byte
 	// NagFindings are the cdk-nag errors and warnings of this synth
 	// ("<construct path>: <message>"); suppressed findings are not included.
 	NagFindings []string
-	Resources   map[string]resource `json:"Resources"`
-	Outputs     map[string]struct {
-		Value       any    `json:"Value"`
-		Description string `json:"Description"`
-	} `json:"Outputs"`
 }
 
-type resource struct {
-	Type       string         `json:"Type"`
-	Properties map[string]any `json:"Properties"`
-	DependsOn  any            `json:"DependsOn"`
-	Metadata   map[string]any `json:"Metadata"`
+// parseTemplate reads synthesized template bytes.
+func parseTemplate(raw []byte) (*template, error) {
+	t, err := cfntemplate.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	return &template{Template: t, Raw: raw}, nil
 }
 
 // synthesized holds the templates TestMain made, by variant name. The jsii
@@ -132,8 +132,8 @@ func synthesizeAll() error {
 		if err != nil {
 			return fmt.Errorf("variant %s: %w", name, err)
 		}
-		t := &template{Raw: raw}
-		if err := json.Unmarshal(raw, t); err != nil {
+		t, err := parseTemplate(raw)
+		if err != nil {
 			return fmt.Errorf("variant %s: %w", name, err)
 		}
 		manifest, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
@@ -182,49 +182,26 @@ func tmpl(t *testing.T, variant string) *template {
 	return tp
 }
 
-// ofType returns the logical ids of resources of a type, sorted.
-func (tp *template) ofType(typ string) []string {
-	var ids []string
-	for id, r := range tp.Resources {
-		if r.Type == typ {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	return ids
-}
-
 // only returns the single resource of typ, failing the test otherwise.
-func (tp *template) only(t *testing.T, typ string) (string, resource) {
+func (tp *template) only(t *testing.T, typ string) (string, cfntemplate.Resource) {
 	t.Helper()
-	ids := tp.ofType(typ)
-	if len(ids) != 1 {
-		t.Fatalf("want exactly one %s, got %v", typ, ids)
-	}
-	return ids[0], tp.Resources[ids[0]]
+	return tp.byPrefix(t, typ, "")
 }
 
 // byPrefix returns the single resource of typ whose logical id starts with
-// prefix (CDK appends a hash to the construct path).
-func (tp *template) byPrefix(t *testing.T, typ, prefix string) (string, resource) {
+// prefix (CDK appends a hash to the construct path), failing the test
+// otherwise.
+func (tp *template) byPrefix(t *testing.T, typ, prefix string) (string, cfntemplate.Resource) {
 	t.Helper()
-	var found []string
-	for _, id := range tp.ofType(typ) {
-		if strings.HasPrefix(id, prefix) {
-			found = append(found, id)
-		}
+	id, r, err := tp.One(typ, prefix)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(found) != 1 {
-		t.Fatalf("want one %s with logical id prefix %q, got %v (all: %v)", typ, prefix, found, tp.ofType(typ))
-	}
-	return found[0], tp.Resources[found[0]]
+	return id, r
 }
 
 // ref and getAtt build the intrinsic forms CDK emits, for comparisons.
-func ref(id string) map[string]any { return map[string]any{"Ref": id} }
-func getAtt(id, attr string) map[string]any {
-	return map[string]any{"Fn::GetAtt": []any{id, attr}}
-}
+var ref, getAtt = cfntemplate.Ref, cfntemplate.GetAtt
 
 // jsonEqual compares two JSON-like values by their encoding.
 func jsonEqual(a, b any) bool {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/rdsiam/rdsiam/internal/standin"
 	"github.com/rdsiam/rdsiam/lambda/iamdb"
 	"github.com/rdsiam/rdsiam/lambda/queryfn"
 )
@@ -79,7 +80,7 @@ func (l *Local) Demo(ctx context.Context, w io.Writer) error {
 	}
 
 	step("login with the bootstrap role's keys (it has no rds-db:connect)")
-	cfg.Credentials = staticKeys(l.BootstrapKeys)
+	cfg.Credentials = standin.StaticKeys(l.BootstrapKeys)
 	// This refusal is permanent: waiting out IAM propagation would only
 	// delay the answer.
 	cfg.AccessDeniedRetryFor = iamdb.NoAccessDeniedRetry

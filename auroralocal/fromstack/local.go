@@ -1,20 +1,17 @@
 package fromstack
 
 import (
-	"context"
-	"crypto/rand"
 	"fmt"
 	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/rdsiam/rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/auroralocal/cfntemplate"
 	"github.com/rdsiam/rdsiam/auroralocal/iampolicy"
+	"github.com/rdsiam/rdsiam/internal/standin"
 	"github.com/rdsiam/rdsiam/lambda/dbuser"
 	"github.com/rdsiam/rdsiam/lambda/iamdb"
-	"github.com/rdsiam/rdsiam/lambda/queryfn"
-	"github.com/rdsiam/rdsiam/lambda/rdstls"
 )
 
 // Options configures Start. Zero values give the stand-in, region
@@ -39,23 +36,29 @@ type Options struct {
 const LocalClusterResourceID = "cluster-RDSIAMLOCAL0000000000000"
 
 // Local is a stack "deployed" on a local engine: a server whose IAM
-// principals are the stack's two function roles, each with fresh test keys
-// and the identity policies the template gives it.
+// principals are the stack's function roles (every query function's and
+// every user handler's), each with fresh test keys and the identity
+// policies the template gives it.
 type Local struct {
 	Stack *Stack
 	// Server is the engine (the stand-in or MariaDB). Close it when done.
 	Server Engine
-	Env    iampolicy.Env
-	// QueryKeys and BootstrapKeys are the test credentials of the (first)
-	// query and the bootstrap roles.
+	Env    cfntemplate.Env
+	// QueryKeys and BootstrapKeys are the test credentials of the first
+	// query function's and the first user handler's roles.
 	QueryKeys, BootstrapKeys aws.Credentials
 	// FunctionKeys are the test credentials of every query function's
 	// role, by function logical id.
 	FunctionKeys map[string]aws.Credentials
+	// HandlerKeys are the test credentials of every user handler's role,
+	// by function logical id.
+	HandlerKeys map[string]aws.Credentials
 	// PeopleKeys are the test credentials of Options.People, by name.
 	PeopleKeys map[string]aws.Credentials
 
-	bootstrapPolicies iampolicy.PolicySet
+	// handlerPolicies are each user handler role's policies, by function
+	// logical id: they decide which secrets its handler may read.
+	handlerPolicies map[string]iampolicy.PolicySet
 }
 
 // Start reads the roles' policies from the template and starts the engine
@@ -70,41 +73,39 @@ func Start(s *Stack, opts Options) (*Local, error) {
 	if opts.Endpoint == "" {
 		opts.Endpoint = auroralocal.DefaultEndpoint
 	}
-	l := &Local{Stack: s, FunctionKeys: map[string]aws.Credentials{}}
+	l := &Local{Stack: s, FunctionKeys: map[string]aws.Credentials{}, HandlerKeys: map[string]aws.Credentials{},
+		handlerPolicies: map[string]iampolicy.PolicySet{}}
 	l.Env = s.Env(Place{Partition: auroralocal.Partition, Region: opts.Region, Account: opts.Account,
 		ClusterResourceID: s.ClusterResourceID(), Host: opts.Endpoint})
 
-	type role struct {
-		id   string
-		keys *aws.Credentials
-		pols *iampolicy.PolicySet
-	}
-	roles := []role{{s.BootstrapRoleID, &l.BootstrapKeys, &l.bootstrapPolicies}}
-	functionKeys := make([]aws.Credentials, len(s.QueryFunctions))
-	for i, f := range s.QueryFunctions {
-		roles = append(roles, role{f.RoleID, &functionKeys[i], nil})
-	}
 	var principals []auroralocal.Principal
-	for _, role := range roles {
-		policies, err := s.RolePolicies(role.id, l.Env)
+	add := func(f Function, keys map[string]aws.Credentials) (iampolicy.PolicySet, error) {
+		policies, err := s.RolePolicies(f.RoleID, l.Env)
 		if err != nil {
 			return nil, err
 		}
-		if role.pols != nil {
-			*role.pols = policies
-		}
-		*role.keys = aws.Credentials{AccessKeyID: "AKIA" + randomString(16), SecretAccessKey: randomString(40), Source: "rdsiam-local"}
+		k := standin.NewKeys("rdsiam-local")
+		keys[f.ID] = k
 		principals = append(principals, auroralocal.Principal{
-			ARN:             fmt.Sprintf("arn:%s:iam::%s:role/%s", auroralocal.Partition, opts.Account, role.id),
-			AccessKeyID:     role.keys.AccessKeyID,
-			SecretAccessKey: role.keys.SecretAccessKey,
-			Authorize:       policies.Authorize,
+			ARN:         fmt.Sprintf("arn:%s:iam::%s:role/%s", auroralocal.Partition, opts.Account, f.RoleID),
+			AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey,
+			Authorize: policies.Authorize,
 		})
+		return policies, nil
 	}
-	for i, f := range s.QueryFunctions {
-		l.FunctionKeys[f.ID] = functionKeys[i]
+	for _, f := range s.UserHandlers {
+		policies, err := add(f, l.HandlerKeys)
+		if err != nil {
+			return nil, err
+		}
+		l.handlerPolicies[f.ID] = policies
 	}
-	l.QueryKeys = l.FunctionKeys[s.QueryFunctionID]
+	for _, f := range s.QueryFunctions {
+		if _, err := add(f, l.FunctionKeys); err != nil {
+			return nil, err
+		}
+	}
+	l.QueryKeys, l.BootstrapKeys = l.FunctionKeys[s.QueryFunctionID], l.HandlerKeys[s.BootstrapFunctionID]
 	people, err := l.personPrincipals(opts.People, opts.Account)
 	if err != nil {
 		return nil, err
@@ -128,26 +129,11 @@ func Start(s *Stack, opts Options) (*Local, error) {
 	return l, nil
 }
 
-func randomString(n int) string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-	b := make([]byte, n)
-	rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
-}
-
 // UserEvent is a custom-resource event for user resource userID, with the
 // properties CloudFormation would send for this stack. old, if non-nil,
 // becomes OldResourceProperties (Update); physicalID is empty on Create.
 func (l *Local) UserEvent(requestType, userID, physicalID string, props, old map[string]any) dbuser.Event {
-	return dbuser.Event{
-		RequestType: requestType, ResourceType: "Custom::DatabaseUser",
-		LogicalResourceID: userID, PhysicalResourceID: physicalID, RequestID: "local-" + randomString(8),
-		StackID:            "arn:aws:cloudformation:" + l.Server.Region() + ":" + auroralocal.DefaultAccount + ":stack/local/0",
-		ResourceProperties: props, OldResourceProperties: old,
-	}
+	return standin.Event(requestType, userID, physicalID, props, old)
 }
 
 // UserProperties are user resource userID's properties for this server.
@@ -155,33 +141,42 @@ func (l *Local) UserProperties(userID string) (map[string]any, error) {
 	return l.Stack.UserProperties(userID, l.Env, l.Server.Port())
 }
 
-// BootstrapHandler is the real custom-resource handler, wired to the
-// engine: it trusts the engine's CA, and its secret source hands out the
-// master credentials only for the secret the bootstrap role may read.
+// BootstrapHandler is UserHandler for the first user handler (the only one
+// in this repository's app).
 func (l *Local) BootstrapHandler(logger *slog.Logger) *dbuser.Handler {
-	return &dbuser.Handler{
-		Secrets: localSecrets{l},
-		RootCAs: l.Server.CAPool(),
-		Logger:  logger,
-	}
+	return l.handler(l.Stack.UserHandlers[0], logger)
 }
 
-// localSecrets plays Secrets Manager for the master secret.
-type localSecrets struct{ l *Local }
+// UserHandler is the real custom-resource handler that user resource
+// userID's provider runs, wired to the engine: it trusts the engine's CA,
+// and its secret source hands out the master credentials only for the
+// cluster's admin secret, and only if that handler's role may read it.
+func (l *Local) UserHandler(userID string, logger *slog.Logger) (*dbuser.Handler, error) {
+	f, err := l.Stack.HandlerOf(userID)
+	if err != nil {
+		return nil, err
+	}
+	return l.handler(f, logger), nil
+}
 
-func (s localSecrets) MasterSecret(_ context.Context, arn string) (dbuser.MasterSecret, error) {
-	masterARN := s.l.Env.Attrs[s.l.Stack.ClusterID+".MasterUserSecret.SecretArn"]
-	if imported := s.l.Stack.Imported; imported != nil {
+func (l *Local) handler(f Function, logger *slog.Logger) *dbuser.Handler {
+	masterARN := l.Env.Attrs[l.Stack.ClusterID+".MasterUserSecret.SecretArn"]
+	if imported := l.Stack.Imported; imported != nil {
 		masterARN = imported.SecretArn
 	}
-	if arn != masterARN {
-		return dbuser.MasterSecret{}, fmt.Errorf("secret %q: %w", arn, dbuser.ErrSecretNotFound)
+	policies := l.handlerPolicies[f.ID]
+	secrets := standin.Secrets{
+		Master: standin.Master(l.Server),
+		ARNs:   []string{masterARN},
+		Authorize: func(arn string) error {
+			ok, err := policies.Authorize("secretsmanager:GetSecretValue", arn)
+			if err == nil && !ok {
+				err = fmt.Errorf("role %s may not read it", f.RoleID)
+			}
+			return err
+		},
 	}
-	ok, err := s.l.bootstrapPolicies.Authorize("secretsmanager:GetSecretValue", arn)
-	if err != nil || !ok {
-		return dbuser.MasterSecret{}, fmt.Errorf("AccessDeniedException: bootstrap role may not secretsmanager:GetSecretValue on %s (%v)", arn, err)
-	}
-	return dbuser.MasterSecret{Username: s.l.Server.MasterUser(), Password: s.l.Server.MasterPassword()}, nil
+	return standin.Handler(l.Server, secrets, logger)
 }
 
 // QueryConfig is the query function's connector configuration, read from
@@ -197,17 +192,9 @@ func (l *Local) QueryConfigOf(functionID string, keys aws.Credentials) (iamdb.Co
 	if err != nil {
 		return iamdb.Config{}, err
 	}
-	cfg, err := queryfn.ConfigFromEnv(func(k string) string { return env[k] })
+	cfg, err := standin.QueryConfig(l.Server, env, keys)
 	if err != nil {
 		return iamdb.Config{}, fmt.Errorf("fromstack: %w", err)
 	}
-	cfg.Credentials = staticKeys(keys)
-	if cfg.TLS, err = rdstls.Config(cfg.Host, l.Server.CAPool()); err != nil {
-		return iamdb.Config{}, fmt.Errorf("fromstack: %w", err)
-	}
 	return cfg, nil
-}
-
-func staticKeys(k aws.Credentials) aws.CredentialsProvider {
-	return credentials.NewStaticCredentialsProvider(k.AccessKeyID, k.SecretAccessKey, k.SessionToken)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rdsiam/rdsiam/auroralocal"
 	"github.com/rdsiam/rdsiam/auroralocal/iampolicy"
+	"github.com/rdsiam/rdsiam/internal/standin"
 )
 
 // Person is an IAM principal outside the stack that stands for a person's
@@ -21,25 +22,6 @@ type Person struct {
 	ManagedPolicyIDs []string
 }
 
-// ManagedPolicy returns the document of the template's customer managed
-// policy id, resolved for env.
-func (s *Stack) ManagedPolicy(id string, env iampolicy.Env) (iampolicy.PolicySet, error) {
-	r, ok := s.Template.Resource(id)
-	if !ok || r.Type != "AWS::IAM::ManagedPolicy" {
-		return nil, fmt.Errorf("fromstack: no AWS::IAM::ManagedPolicy %q (have %v)", id, s.Template.ResourcesOfType("AWS::IAM::ManagedPolicy"))
-	}
-	resolved, err := iampolicy.Resolve(r.Properties["PolicyDocument"], env)
-	if err != nil {
-		return nil, fmt.Errorf("fromstack: %s PolicyDocument: %w", id, err)
-	}
-	doc, err := iampolicy.ParseValue(resolved)
-	if err != nil {
-		return nil, fmt.Errorf("fromstack: %s PolicyDocument: %w", id, err)
-	}
-	doc.Name = "AWS::IAM::ManagedPolicy " + id
-	return iampolicy.PolicySet{doc}, nil
-}
-
 // personPrincipals makes a principal with fresh keys for each person.
 func (l *Local) personPrincipals(people []Person, account string) ([]auroralocal.Principal, error) {
 	var out []auroralocal.Principal
@@ -47,13 +29,13 @@ func (l *Local) personPrincipals(people []Person, account string) ([]auroralocal
 	for _, p := range people {
 		var set iampolicy.PolicySet
 		for _, id := range p.ManagedPolicyIDs {
-			docs, err := l.Stack.ManagedPolicy(id, l.Env)
+			docs, err := iampolicy.ManagedPolicy(l.Stack.Template, id, l.Env)
 			if err != nil {
 				return nil, err
 			}
 			set = append(set, docs...)
 		}
-		keys := aws.Credentials{AccessKeyID: "AKIA" + randomString(16), SecretAccessKey: randomString(40), Source: "rdsiam-local"}
+		keys := standin.NewKeys("rdsiam-local")
 		l.PeopleKeys[p.Name] = keys
 		out = append(out, auroralocal.Principal{
 			ARN:         fmt.Sprintf("arn:%s:iam::%s:role/%s", auroralocal.Partition, account, p.Name),

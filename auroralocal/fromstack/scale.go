@@ -6,7 +6,7 @@ import (
 	"net"
 
 	"github.com/rdsiam/rdsiam/auroralocal"
-	"github.com/rdsiam/rdsiam/auroralocal/iampolicy"
+	"github.com/rdsiam/rdsiam/auroralocal/cfntemplate"
 )
 
 // The stand-in's names for the scale-out resources: the RDS Proxy's
@@ -20,33 +20,27 @@ const (
 // ProxyID returns the logical id of the template's AWS::RDS::DBProxy and of
 // its role, or "" when the stack has no proxy. More than one is an error.
 func (s *Stack) ProxyID() (proxyID, roleID string, err error) {
-	ids := s.Template.ResourcesOfType("AWS::RDS::DBProxy")
-	switch len(ids) {
-	case 0:
-		return "", "", nil
-	case 1:
-	default:
-		return "", "", fmt.Errorf("fromstack: want at most one AWS::RDS::DBProxy, found %v", ids)
+	proxyID, err = s.Template.AtMostOne("AWS::RDS::DBProxy")
+	if err != nil || proxyID == "" {
+		return "", "", err
 	}
-	r, _ := s.Template.Resource(ids[0])
-	m, _ := r.Properties["RoleArn"].(map[string]any)
-	att, _ := m["Fn::GetAtt"].([]any)
-	if len(att) != 2 || att[1] != "Arn" {
-		return "", "", fmt.Errorf("fromstack: proxy %s: RoleArn is not a role of this template: %v", ids[0], r.Properties["RoleArn"])
+	roleArn := s.Template.Resources[proxyID].Properties["RoleArn"]
+	roleID, ok := s.Template.ArnOf(roleArn)
+	if !ok {
+		return "", "", fmt.Errorf("fromstack: proxy %s: RoleArn is not a role of this template: %v", proxyID, roleArn)
 	}
-	roleID, _ = att[0].(string)
-	return ids[0], roleID, nil
+	return proxyID, roleID, nil
 }
 
 // HasReaders reports whether the cluster has instances besides the writer.
 func (s *Stack) HasReaders() bool {
-	return len(s.Template.ResourcesOfType("AWS::RDS::DBInstance")) > 1
+	return len(s.Template.OfType("AWS::RDS::DBInstance")) > 1
 }
 
 // scaleAttrs gives the proxy's and reader endpoint's attributes the
 // stand-in's values: the proxy ARN ends in LocalProxyResourceID, so an
 // rds-db ARN built from it names the stand-in's proxy.
-func (s *Stack) scaleAttrs(env *iampolicy.Env, place Place) {
+func (s *Stack) scaleAttrs(env *cfntemplate.Env, place Place) {
 	if proxyID, _, err := s.ProxyID(); err == nil && proxyID != "" {
 		env.Attrs[proxyID+".Endpoint"] = LocalProxyHost
 		env.Attrs[proxyID+".DBProxyArn"] = fmt.Sprintf("arn:%s:rds:%s:%s:db-proxy:%s",

@@ -11,20 +11,20 @@
 package fromstack
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/rdsiam/rdsiam/auroralocal/cfntemplate"
 	"github.com/rdsiam/rdsiam/auroralocal/iampolicy"
 )
 
 // Stack is a synthesized rdsiam template and the logical ids that matter
 // for a local run.
 type Stack struct {
-	Template *iampolicy.Template
+	Template *cfntemplate.Template
 	// ClusterID is the AWS::RDS::DBCluster; "" when the cluster is
 	// imported (Imported says what the template knows of it).
 	ClusterID string
@@ -38,13 +38,17 @@ type Stack struct {
 	// QueryFunctionID and QueryRoleID: the first of QueryFunctions (the
 	// only one in this repository's app).
 	QueryFunctionID, QueryRoleID string
-	// BootstrapFunctionID and BootstrapRoleID: the custom-resource handler
-	// (the Go function without DB_USER), and its role.
+	// UserHandlers are the custom-resource handlers (the Go functions
+	// without DB_USER), one per user provider, by logical id.
+	UserHandlers []Function
+	// BootstrapFunctionID and BootstrapRoleID: the first of UserHandlers
+	// (the only one in this repository's app).
 	BootstrapFunctionID, BootstrapRoleID string
 	// UserIDs are the Custom::DatabaseUser resources.
 	UserIDs []string
 
-	raw map[string]any
+	// handlerOf is the handler each user's ServiceToken reaches.
+	handlerOf map[string]Function
 }
 
 // Function is a Go function of the template and its role.
@@ -61,79 +65,150 @@ type ImportedCluster struct {
 var connectResourceID = regexp.MustCompile(`:dbuser:(cluster-[A-Za-z0-9]+)/`)
 
 // Parse reads a template synthesized from stacks.NewRdsIamStack, or from
-// any app that uses stacks.NewUserProvider and stacks.NewDatabaseUser: a
-// created or an imported cluster, one bootstrap function, any number of
-// users and of functions that log in as them.
+// any app that uses stacks.NewUserProvider and stacks.NewDatabaseUser; see
+// FromTemplate.
 func Parse(data []byte) (*Stack, error) {
-	t, err := iampolicy.LoadTemplate(data)
+	t, err := cfntemplate.Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("fromstack: %w", err)
 	}
+	return FromTemplate(t)
+}
+
+// FromTemplate reads a parsed template: a created or an imported cluster
+// (one: the engine plays one cluster), any number of user providers, of
+// users on them and of functions that log in as them. Each user's
+// ServiceToken must reach one provider's Go handler, directly or through
+// CDK's provider framework function.
+func FromTemplate(t *cfntemplate.Template) (*Stack, error) {
 	s := &Stack{Template: t}
-	if err := json.Unmarshal(data, &s.raw); err != nil {
-		return nil, fmt.Errorf("fromstack: %w", err)
-	}
-	s.UserIDs = t.ResourcesOfType("Custom::DatabaseUser")
+	s.UserIDs = t.OfType(userType)
 	if len(s.UserIDs) == 0 {
-		return nil, fmt.Errorf("fromstack: the template has no Custom::DatabaseUser")
+		return nil, fmt.Errorf("fromstack: the template has no %s", userType)
 	}
-	switch clusters := t.ResourcesOfType("AWS::RDS::DBCluster"); len(clusters) {
-	case 0:
-		if s.Imported, err = importedCluster(t, s.UserIDs, data); err != nil {
+	var err error
+	if s.ClusterID, err = t.AtMostOne("AWS::RDS::DBCluster"); err != nil {
+		return nil, fmt.Errorf("fromstack: the engine plays one cluster: %w", err)
+	}
+	if s.ClusterID == "" {
+		if s.Imported, err = importedCluster(t, s.UserIDs); err != nil {
 			return nil, err
 		}
-	case 1:
-		s.ClusterID = clusters[0]
-	default:
-		return nil, fmt.Errorf("fromstack: want at most one AWS::RDS::DBCluster, found %v", clusters)
 	}
-	var bootstraps []Function
-	for _, id := range t.ResourcesOfType("AWS::Lambda::Function") {
-		r, _ := t.Resource(id)
+	if err := s.readFunctions(); err != nil {
+		return nil, err
+	}
+	s.QueryFunctionID, s.QueryRoleID = s.QueryFunctions[0].ID, s.QueryFunctions[0].RoleID
+	s.BootstrapFunctionID, s.BootstrapRoleID = s.UserHandlers[0].ID, s.UserHandlers[0].RoleID
+	return s, nil
+}
+
+// userType is the custom resource of a database user.
+const userType = "Custom::DatabaseUser"
+
+// readFunctions sorts the template's Go functions into query functions
+// (with DB_USER) and user handlers (without), and finds each user's
+// handler.
+func (s *Stack) readFunctions() error {
+	t := s.Template
+	handlers := map[string]Function{}
+	for _, id := range t.OfType("AWS::Lambda::Function") {
+		r := t.Resources[id]
 		if r.Properties["Runtime"] != "provided.al2023" {
 			continue // CDK's own Node.js helpers
 		}
-		role, err := roleOf(r)
-		if err != nil {
-			return nil, fmt.Errorf("fromstack: function %s: %w", id, err)
+		role, ok := t.ArnOf(r.Properties["Role"])
+		if !ok {
+			return fmt.Errorf("fromstack: function %s: Role is not a role of this template: %v", id, r.Properties["Role"])
 		}
 		if _, ok := envVars(r)["DB_USER"]; ok {
 			s.QueryFunctions = append(s.QueryFunctions, Function{id, role})
 		} else {
-			bootstraps = append(bootstraps, Function{id, role})
+			s.UserHandlers = append(s.UserHandlers, Function{id, role})
+			handlers[id] = Function{id, role}
 		}
 	}
-	if len(s.QueryFunctions) == 0 || len(bootstraps) != 1 {
-		return nil, fmt.Errorf("fromstack: want query functions (with DB_USER) and one bootstrap function (without); found %v and %v",
-			s.QueryFunctions, bootstraps)
+	if len(s.QueryFunctions) == 0 || len(s.UserHandlers) == 0 {
+		return fmt.Errorf("fromstack: want query functions (with DB_USER) and user handlers (without); found %v and %v",
+			s.QueryFunctions, s.UserHandlers)
 	}
-	s.QueryFunctionID, s.QueryRoleID = s.QueryFunctions[0].ID, s.QueryFunctions[0].RoleID
-	s.BootstrapFunctionID, s.BootstrapRoleID = bootstraps[0].ID, bootstraps[0].RoleID
-	return s, nil
+	s.handlerOf = map[string]Function{}
+	for _, id := range s.UserIDs {
+		h, err := handlerOf(t, id, handlers)
+		if err != nil {
+			return err
+		}
+		s.handlerOf[id] = h
+	}
+	return nil
+}
+
+// handlerOf follows user resource id's ServiceToken to a Go handler: the
+// token is the handler's Arn, or that of a relay (CDK's provider framework
+// function) whose environment holds the handler's Arn.
+func handlerOf(t *cfntemplate.Template, id string, handlers map[string]Function) (Function, error) {
+	token := t.Resources[id].Properties["ServiceToken"]
+	fn, ok := t.ArnOf(token)
+	if !ok {
+		return Function{}, fmt.Errorf("fromstack: user %s: ServiceToken %v is not the Arn of a function of this template", id, token)
+	}
+	if h, ok := handlers[fn]; ok {
+		return h, nil
+	}
+	var found []Function
+	for _, v := range envVars(t.Resources[fn]) {
+		if target, ok := t.ArnOf(v); ok {
+			if h, ok := handlers[target]; ok {
+				found = append(found, h)
+			}
+		}
+	}
+	if len(found) != 1 {
+		return Function{}, fmt.Errorf("fromstack: user %s: its ServiceToken function %s relays to %v; want exactly one of the user handlers %s",
+			id, fn, found, strings.Join(slices.Sorted(maps.Keys(handlers)), ", "))
+	}
+	return found[0], nil
+}
+
+// HandlerOf returns the user handler that user resource userID's provider
+// runs.
+func (s *Stack) HandlerOf(userID string) (Function, error) {
+	h, ok := s.handlerOf[userID]
+	if !ok {
+		return Function{}, fmt.Errorf("fromstack: no %s %q (have %v)", userType, userID, s.UserIDs)
+	}
+	return h, nil
 }
 
 // importedCluster reads an imported cluster's attributes: every user
-// resource must name the same literal endpoint and secret, and the
-// template's rds-db ARNs one resource id.
-func importedCluster(t *iampolicy.Template, userIDs []string, data []byte) (*ImportedCluster, error) {
+// resource, whichever provider serves it, must name the same literal
+// endpoint and secret, and the template's rds-db ARNs one resource id.
+func importedCluster(t *cfntemplate.Template, userIDs []string) (*ImportedCluster, error) {
 	var c ImportedCluster
 	for _, id := range userIDs {
-		r, _ := t.Resource(id)
-		endpoint, ok1 := r.Properties["Endpoint"].(string)
-		secret, ok2 := r.Properties["SecretArn"].(string)
+		p := t.Resources[id].Properties
+		endpoint, ok1 := p["Endpoint"].(string)
+		secret, ok2 := p["SecretArn"].(string)
 		if !ok1 || !ok2 {
 			return nil, fmt.Errorf("fromstack: no AWS::RDS::DBCluster, and user %s's Endpoint and SecretArn are not literals of an imported cluster: %v, %v",
-				id, r.Properties["Endpoint"], r.Properties["SecretArn"])
+				id, p["Endpoint"], p["SecretArn"])
 		}
-		if c.Endpoint != "" && (endpoint != c.Endpoint || secret != c.SecretArn) {
-			return nil, fmt.Errorf("fromstack: users name two clusters (%s and %s); one provider per template is supported", c.Endpoint, endpoint)
+		if c.Endpoint != "" && endpoint != c.Endpoint {
+			return nil, fmt.Errorf("fromstack: users name two clusters (%s and %s); the engine plays one", c.Endpoint, endpoint)
+		}
+		if c.SecretArn != "" && secret != c.SecretArn {
+			return nil, fmt.Errorf("fromstack: users name two admin secrets (%s and %s) for cluster %s; the engine has one master", c.SecretArn, secret, endpoint)
 		}
 		c.Endpoint, c.SecretArn = endpoint, secret
 	}
 	ids := map[string]bool{}
-	for _, m := range connectResourceID.FindAllSubmatch(data, -1) {
-		ids[string(m[1])] = true
-	}
+	t.Walk(func(v any) {
+		if s, ok := v.(string); ok {
+			for _, m := range connectResourceID.FindAllStringSubmatch(s, -1) {
+				ids[m[1]] = true
+			}
+		}
+	})
 	if len(ids) != 1 {
 		return nil, fmt.Errorf("fromstack: an imported cluster's rds-db:connect ARNs must name one cluster resource id, found %v", slices.Sorted(maps.Keys(ids)))
 	}
@@ -152,18 +227,7 @@ func (s *Stack) ClusterResourceID() string {
 	return LocalClusterResourceID
 }
 
-// roleOf returns the logical id in a function's Role: {"Fn::GetAtt":[id,"Arn"]}.
-func roleOf(r iampolicy.Resource) (string, error) {
-	m, _ := r.Properties["Role"].(map[string]any)
-	att, _ := m["Fn::GetAtt"].([]any)
-	if len(att) != 2 || att[1] != "Arn" {
-		return "", fmt.Errorf("Role is not a role of this template: %v", r.Properties["Role"])
-	}
-	id, _ := att[0].(string)
-	return id, nil
-}
-
-func envVars(r iampolicy.Resource) map[string]any {
+func envVars(r cfntemplate.Resource) map[string]any {
 	env, _ := r.Properties["Environment"].(map[string]any)
 	vars, _ := env["Variables"].(map[string]any)
 	return vars
@@ -186,18 +250,18 @@ const HostRef = "rdsiam:Host"
 // id and endpoint get the stand-in's values; every other Ref and GetAtt in
 // the template gets a placeholder "local:<id>" or "local:<id>.<attribute>",
 // which no rds-db ARN can match by accident.
-func (s *Stack) Env(place Place) iampolicy.Env {
-	env := iampolicy.Env{
+func (s *Stack) Env(place Place) cfntemplate.Env {
+	env := cfntemplate.Env{
 		Partition: place.Partition, Region: place.Region, Account: place.Account,
-		Refs:  map[string]string{"AWS::StackName": "local", "AWS::URLSuffix": iampolicy.DefaultURLSuffix, HostRef: place.Host},
+		Refs:  map[string]string{"AWS::StackName": "local", "AWS::URLSuffix": cfntemplate.DefaultURLSuffix, HostRef: place.Host},
 		Attrs: map[string]string{},
 	}
-	walk(s.raw, func(v map[string]any) {
-		if r, ok := v["Ref"].(string); ok && !strings.HasPrefix(r, "AWS::") {
+	s.Template.Walk(func(v any) {
+		if r, ok := cfntemplate.RefTarget(v); ok && !strings.HasPrefix(r, "AWS::") {
 			env.Refs[r] = "local:" + r
 		}
-		if a, ok := v["Fn::GetAtt"].([]any); ok && len(a) == 2 {
-			env.Attrs[fmt.Sprintf("%v.%v", a[0], a[1])] = fmt.Sprintf("local:%v.%v", a[0], a[1])
+		if id, attr, ok := cfntemplate.GetAttTarget(v); ok {
+			env.Attrs[id+"."+attr] = "local:" + id + "." + attr
 		}
 	})
 	if s.Imported != nil {
@@ -214,32 +278,18 @@ func (s *Stack) Env(place Place) iampolicy.Env {
 	return env
 }
 
-func walk(v any, visit func(map[string]any)) {
-	switch x := v.(type) {
-	case map[string]any:
-		visit(x)
-		for _, e := range x {
-			walk(e, visit)
-		}
-	case []any:
-		for _, e := range x {
-			walk(e, visit)
-		}
-	}
-}
-
 // RolePolicies returns a role's identity policies, resolved for env. It
 // fails if the role has AWS managed policies attached: their content is not
 // in the template, so they could grant rds-db:connect unseen.
-func (s *Stack) RolePolicies(roleID string, env iampolicy.Env) (iampolicy.PolicySet, error) {
-	managed, err := s.Template.ManagedPolicyARNs(roleID, env)
+func (s *Stack) RolePolicies(roleID string, env cfntemplate.Env) (iampolicy.PolicySet, error) {
+	managed, err := iampolicy.ManagedPolicyARNs(s.Template, roleID, env)
 	if err != nil {
 		return nil, fmt.Errorf("fromstack: role %s: %w", roleID, err)
 	}
 	if len(managed) > 0 {
 		return nil, fmt.Errorf("fromstack: role %s has managed policies %v that cannot be read from the template", roleID, managed)
 	}
-	set, err := s.Template.RolePolicies(roleID, env)
+	set, err := iampolicy.RolePolicies(s.Template, roleID, env)
 	if err != nil {
 		return nil, fmt.Errorf("fromstack: role %s: %w", roleID, err)
 	}
@@ -252,12 +302,11 @@ func (s *Stack) RolePolicies(roleID string, env iampolicy.Env) (iampolicy.Policy
 //
 // For an imported cluster, the Endpoint the template names becomes
 // env's host (Env's place.Host, kept as Refs[HostRef]).
-func (s *Stack) UserProperties(userID string, env iampolicy.Env, port int) (map[string]any, error) {
+func (s *Stack) UserProperties(userID string, env cfntemplate.Env, port int) (map[string]any, error) {
 	if !slices.Contains(s.UserIDs, userID) {
-		return nil, fmt.Errorf("fromstack: no Custom::DatabaseUser %q (have %v)", userID, s.UserIDs)
+		return nil, fmt.Errorf("fromstack: no %s %q (have %v)", userType, userID, s.UserIDs)
 	}
-	r, _ := s.Template.Resource(userID)
-	resolved, err := iampolicy.Resolve(r.Properties, env)
+	resolved, err := cfntemplate.Resolve(s.Template.Resources[userID].Properties, env)
 	if err != nil {
 		return nil, fmt.Errorf("fromstack: %s properties: %w", userID, err)
 	}
@@ -271,18 +320,17 @@ func (s *Stack) UserProperties(userID string, env iampolicy.Env, port int) (map[
 
 // FunctionEnv returns the query function's resolved environment, with
 // DB_PORT replaced by the stand-in's port.
-func (s *Stack) FunctionEnv(env iampolicy.Env, port int) (map[string]string, error) {
+func (s *Stack) FunctionEnv(env cfntemplate.Env, port int) (map[string]string, error) {
 	return s.FunctionEnvOf(s.QueryFunctionID, env, port)
 }
 
 // FunctionEnvOf is FunctionEnv for any of QueryFunctions; an imported
 // cluster's endpoint in DB_ENDPOINT becomes env's host.
-func (s *Stack) FunctionEnvOf(functionID string, env iampolicy.Env, port int) (map[string]string, error) {
+func (s *Stack) FunctionEnvOf(functionID string, env cfntemplate.Env, port int) (map[string]string, error) {
 	if !slices.ContainsFunc(s.QueryFunctions, func(f Function) bool { return f.ID == functionID }) {
 		return nil, fmt.Errorf("fromstack: no query function %q (have %v)", functionID, s.QueryFunctions)
 	}
-	r, _ := s.Template.Resource(functionID)
-	resolved, err := iampolicy.Resolve(envVars(r), env)
+	resolved, err := cfntemplate.Resolve(envVars(s.Template.Resources[functionID]), env)
 	if err != nil {
 		return nil, fmt.Errorf("fromstack: %s environment: %w", functionID, err)
 	}

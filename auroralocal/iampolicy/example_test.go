@@ -3,6 +3,7 @@ package iampolicy_test
 import (
 	"fmt"
 
+	"github.com/rdsiam/rdsiam/auroralocal/cfntemplate"
 	"github.com/rdsiam/rdsiam/auroralocal/iampolicy"
 )
 
@@ -14,17 +15,17 @@ func Example() {
 	    "Roles": [{"Ref": "FnRole"}],
 	    "PolicyDocument": {"Version": "2012-10-17", "Statement": [{"Action": "rds-db:connect", "Effect": "Allow",
 	      "Resource": {"Fn::Sub": "arn:${AWS::Partition}:rds-db:${AWS::Region}:${AWS::AccountId}:dbuser:${Db.DBClusterResourceId}/app_user"}}]}}}}}`)
-	env := iampolicy.Env{
+	env := cfntemplate.Env{
 		Partition: "aws", Region: "eu-west-1", Account: "123456789012",
 		Attrs: map[string]string{"Db.DBClusterResourceId": "cluster-XYZ"},
 	}
 
-	tmpl, err := iampolicy.LoadTemplate(template)
+	tmpl, err := cfntemplate.Parse(template)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	policies, err := tmpl.RolePolicies("FnRole", env)
+	policies, err := iampolicy.RolePolicies(tmpl, "FnRole", env)
 	if err != nil {
 		fmt.Println(err)
 		return

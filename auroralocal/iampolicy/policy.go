@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/rdsiam/rdsiam/auroralocal/cfntemplate"
 )
 
 // Policy language versions IAM accepts. Only in Version2012 does "${...}"
@@ -85,7 +87,7 @@ func ParseValue(v any) (Document, error) {
 	}
 	top, ok := v.(map[string]any)
 	if !ok {
-		return Document{}, fmt.Errorf("iampolicy: policy document must be a JSON object, got %s", jsonKind(v))
+		return Document{}, fmt.Errorf("iampolicy: policy document must be a JSON object, got %s", cfntemplate.Kind(v))
 	}
 	var d Document
 	for _, key := range sortedKeys(top) {
@@ -94,13 +96,13 @@ func ParseValue(v any) (Document, error) {
 		case "Version":
 			s, ok := val.(string)
 			if !ok || (s != Version2012 && s != Version2008) {
-				return Document{}, fmt.Errorf("iampolicy: Version %s is not supported; want %q or %q", describe(val), Version2012, Version2008)
+				return Document{}, fmt.Errorf("iampolicy: Version %s is not supported; want %q or %q", cfntemplate.Describe(val), Version2012, Version2008)
 			}
 			d.Version = s
 		case "Id":
 			s, ok := val.(string)
 			if !ok {
-				return Document{}, fmt.Errorf("iampolicy: Id must be a string, got %s", jsonKind(val))
+				return Document{}, fmt.Errorf("iampolicy: Id must be a string, got %s", cfntemplate.Kind(val))
 			}
 			d.ID = s
 		case "Statement":
@@ -120,7 +122,7 @@ func ParseValue(v any) (Document, error) {
 	case []any:
 		items = s
 	default:
-		return Document{}, fmt.Errorf("iampolicy: Statement must be an object or an array of objects, got %s", jsonKind(raw))
+		return Document{}, fmt.Errorf("iampolicy: Statement must be an object or an array of objects, got %s", cfntemplate.Kind(raw))
 	}
 	for i, item := range items {
 		st, err := parseStatement(item)
@@ -135,7 +137,7 @@ func ParseValue(v any) (Document, error) {
 func parseStatement(v any) (Statement, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return Statement{}, fmt.Errorf("statement must be a JSON object, got %s", jsonKind(v))
+		return Statement{}, fmt.Errorf("statement must be a JSON object, got %s", cfntemplate.Kind(v))
 	}
 	var st Statement
 	for _, key := range sortedKeys(m) {
@@ -145,14 +147,14 @@ func parseStatement(v any) (Statement, error) {
 		case "Sid":
 			s, ok := val.(string)
 			if !ok {
-				return Statement{}, fmt.Errorf("Sid must be a string, got %s", jsonKind(val))
+				return Statement{}, fmt.Errorf("Sid must be a string, got %s", cfntemplate.Kind(val))
 			}
 			st.Sid = s
 		case "Effect":
 			s, _ := val.(string)
 			st.Effect = Effect(s)
 			if st.Effect != Allow && st.Effect != Deny {
-				return Statement{}, fmt.Errorf("Effect %s is not allowed; want %q or %q", describe(val), Allow, Deny)
+				return Statement{}, fmt.Errorf("Effect %s is not allowed; want %q or %q", cfntemplate.Describe(val), Allow, Deny)
 			}
 		case "Action":
 			st.Action, err = stringList(key, val)
@@ -254,13 +256,13 @@ func stringList(key string, v any) ([]string, error) {
 		for i, item := range t {
 			s, ok := item.(string)
 			if !ok || s == "" {
-				return nil, fmt.Errorf("%s[%d] must be a non-empty string, got %s", key, i, describe(item))
+				return nil, fmt.Errorf("%s[%d] must be a non-empty string, got %s", key, i, cfntemplate.Describe(item))
 			}
 			out = append(out, s)
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("%s must be a string or an array of strings, got %s", key, jsonKind(v))
+	return nil, fmt.Errorf("%s must be a string or an array of strings, got %s", key, cfntemplate.Kind(v))
 }
 
 // parseCondition checks the Condition block's shape (operator → key →
@@ -269,7 +271,7 @@ func stringList(key string, v any) ([]string, error) {
 func parseCondition(v any) (map[string]map[string][]string, error) {
 	ops, ok := v.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("Condition must be an object of operator → {key: values}, got %s", jsonKind(v))
+		return nil, fmt.Errorf("Condition must be an object of operator → {key: values}, got %s", cfntemplate.Kind(v))
 	}
 	out := make(map[string]map[string][]string, len(ops))
 	for _, op := range sortedKeys(ops) {
@@ -278,7 +280,7 @@ func parseCondition(v any) (map[string]map[string][]string, error) {
 		}
 		keys, ok := ops[op].(map[string]any)
 		if !ok || len(keys) == 0 {
-			return nil, fmt.Errorf("Condition operator %q must map to a non-empty object of key → values, got %s", op, describe(ops[op]))
+			return nil, fmt.Errorf("Condition operator %q must map to a non-empty object of key → values, got %s", op, cfntemplate.Describe(ops[op]))
 		}
 		out[op] = make(map[string][]string, len(keys))
 		for _, key := range sortedKeys(keys) {
@@ -298,7 +300,7 @@ func conditionValues(v any) ([]string, error) {
 		for i, item := range list {
 			s, ok := scalarString(item)
 			if !ok {
-				return nil, fmt.Errorf("value [%d] must be a string, number or boolean, got %s", i, jsonKind(item))
+				return nil, fmt.Errorf("value [%d] must be a string, number or boolean, got %s", i, cfntemplate.Kind(item))
 			}
 			out = append(out, s)
 		}
@@ -306,7 +308,7 @@ func conditionValues(v any) ([]string, error) {
 	}
 	s, ok := scalarString(v)
 	if !ok {
-		return nil, fmt.Errorf("value must be a string, number, boolean or array of them, got %s", jsonKind(v))
+		return nil, fmt.Errorf("value must be a string, number, boolean or array of them, got %s", cfntemplate.Kind(v))
 	}
 	return []string{s}, nil
 }
@@ -334,31 +336,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// jsonKind names the JSON type of a decoded value for error messages.
-func jsonKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	case float64, json.Number, int, int64:
-		return "a number"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("Go type %T", v)
-}
-
-// describe shows a bad value in an error: strings quoted, others by kind.
-func describe(v any) string {
-	if s, ok := v.(string); ok {
-		return strconv.Quote(s)
-	}
-	return jsonKind(v)
 }

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/rdsiam/rdsiam/auroralocal/cfntemplate"
 )
 
 // stackTemplate mimics what CDK synthesizes for our stack, plus the other
@@ -73,38 +75,19 @@ const stackTemplate = `{
   }
 }`
 
-func loadStack(t *testing.T) *Template {
+func loadStack(t *testing.T) *cfntemplate.Template {
 	t.Helper()
-	tmpl, err := LoadTemplate([]byte(stackTemplate))
+	tmpl, err := cfntemplate.Parse([]byte(stackTemplate))
 	if err != nil {
-		t.Fatalf("LoadTemplate: %v", err)
+		t.Fatalf("Parse: %v", err)
 	}
 	return tmpl
 }
 
-func TestTemplateInventory(t *testing.T) {
-	tmpl := loadStack(t)
-	if got, want := tmpl.Roles(), []string{"AppRole", "AuditRole", "ReportRole"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("Roles() = %q, want %q", got, want)
-	}
-	if got, want := tmpl.ResourcesOfType(TypePolicy), []string{"AppRoleDefaultPolicy", "ImportedRolePolicy"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("ResourcesOfType(%s) = %q, want %q", TypePolicy, got, want)
-	}
-	if got := tmpl.ResourcesOfType("AWS::Lambda::Function"); got != nil {
-		t.Errorf("ResourcesOfType(absent type) = %q, want nil", got)
-	}
-
-	res, ok := tmpl.Resource("ReportRole")
-	if !ok || res.Type != TypeRole || res.Properties["RoleName"] != "report-role" {
-		t.Fatalf("Resource(ReportRole) = %#v, %v", res, ok)
-	}
-	res.Properties["RoleName"] = "changed" // must not leak into the template
-	if again, _ := tmpl.Resource("ReportRole"); again.Properties["RoleName"] != "report-role" {
-		t.Errorf("modifying Resource().Properties changed the template: %#v", again.Properties)
-	}
-	if _, ok := tmpl.Resource("Nope"); ok {
-		t.Error("Resource(Nope) reported ok")
-	}
+// testEnv is what CloudFormation would know of stackTemplate's deployment.
+func testEnv() cfntemplate.Env {
+	return cfntemplate.Env{Partition: "aws", Region: testRegion, Account: testAccount,
+		Attrs: map[string]string{"DatabaseClusterABCD1234.DBClusterResourceId": testCluster}}
 }
 
 func TestRolePoliciesAuthorize(t *testing.T) {
@@ -141,7 +124,7 @@ func TestRolePoliciesAuthorize(t *testing.T) {
 	tmpl := loadStack(t)
 	for _, tc := range tests {
 		t.Run(tc.role+" "+tc.action+" "+tc.resource, func(t *testing.T) {
-			set, err := tmpl.RolePolicies(tc.role, env)
+			set, err := RolePolicies(tmpl, tc.role, env)
 			if err != nil {
 				t.Fatalf("RolePolicies(%s): %v", tc.role, err)
 			}
@@ -161,7 +144,7 @@ func TestRolePoliciesAuthorize(t *testing.T) {
 
 func TestRolePoliciesResolvesCDKStatement(t *testing.T) {
 	env := testEnv()
-	set, err := loadStack(t).RolePolicies("AppRole", env)
+	set, err := RolePolicies(loadStack(t), "AppRole", env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,8 +162,8 @@ func TestRolePoliciesResolvesCDKStatement(t *testing.T) {
 
 func TestManagedPolicyARNs(t *testing.T) {
 	tmpl := loadStack(t)
-	for _, env := range []Env{testEnv(), {Partition: "aws-cn"}} {
-		got, err := tmpl.ManagedPolicyARNs("AppRole", env)
+	for _, env := range []cfntemplate.Env{testEnv(), {Partition: "aws-cn"}} {
+		got, err := ManagedPolicyARNs(tmpl, "AppRole", env)
 		if err != nil {
 			t.Fatalf("ManagedPolicyARNs(AppRole) with partition %q: %v", env.Partition, err)
 		}
@@ -191,7 +174,7 @@ func TestManagedPolicyARNs(t *testing.T) {
 			t.Errorf("ManagedPolicyARNs(AppRole) = %q, want %q", got, want)
 		}
 	}
-	if got, err := tmpl.ManagedPolicyARNs("AuditRole", testEnv()); err != nil || len(got) != 0 {
+	if got, err := ManagedPolicyARNs(tmpl, "AuditRole", testEnv()); err != nil || len(got) != 0 {
 		t.Errorf("ManagedPolicyARNs(AuditRole) = %q, %v; want none", got, err)
 	}
 }
@@ -207,7 +190,7 @@ func TestRolePoliciesErrors(t *testing.T) {
 		name      string
 		resources string
 		role      string
-		env       Env
+		env       cfntemplate.Env
 		wantErr   []string
 	}{
 		{
@@ -218,7 +201,7 @@ func TestRolePoliciesErrors(t *testing.T) {
 		{
 			"missing region",
 			role("R") + "," + policy("P", `{"Ref": "R"}`, `{"Action": "rds-db:connect", "Effect": "Allow", "Resource": {"Fn::Sub": "arn:aws:rds-db:${AWS::Region}:*"}}`, ""),
-			"R", Env{}, []string{"AWS::Region", "Env.Region"},
+			"R", cfntemplate.Env{}, []string{"AWS::Region", "Env.Region"},
 		},
 		{
 			"policy gated by a CloudFormation condition",
@@ -248,11 +231,11 @@ func TestRolePoliciesErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tmpl, err := LoadTemplate([]byte(`{"Resources": {` + tc.resources + `}}`))
+			tmpl, err := cfntemplate.Parse([]byte(`{"Resources": {` + tc.resources + `}}`))
 			if err != nil {
-				t.Fatalf("LoadTemplate: %v", err)
+				t.Fatalf("Parse: %v", err)
 			}
-			set, err := tmpl.RolePolicies(tc.role, tc.env)
+			set, err := RolePolicies(tmpl, tc.role, tc.env)
 			if err == nil {
 				t.Fatalf("RolePolicies(%s) = %d documents, want an error", tc.role, len(set))
 			}
@@ -267,7 +250,7 @@ func TestRolePoliciesErrors(t *testing.T) {
 
 // A statement with a Condition resolves fine; deciding on it is the error.
 func TestTemplateConditionStatementFailsAuthorize(t *testing.T) {
-	tmpl, err := LoadTemplate([]byte(`{"Resources": {
+	tmpl, err := cfntemplate.Parse([]byte(`{"Resources": {
 		"R": {"Type": "AWS::IAM::Role"},
 		"P": {"Type": "AWS::IAM::Policy", "Properties": {"Roles": [{"Ref": "R"}], "PolicyDocument": {"Statement": [
 			{"Action": "rds-db:connect", "Effect": "Allow", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalTag/team": "db"}}}
@@ -275,7 +258,7 @@ func TestTemplateConditionStatementFailsAuthorize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := tmpl.RolePolicies("R", testEnv())
+	set, err := RolePolicies(tmpl, "R", testEnv())
 	if err != nil {
 		t.Fatalf("RolePolicies: %v", err)
 	}
@@ -285,40 +268,12 @@ func TestTemplateConditionStatementFailsAuthorize(t *testing.T) {
 	}
 }
 
-func TestLoadTemplateRejects(t *testing.T) {
-	tests := []struct {
-		name, doc, wantErr string
-	}{
-		{"not JSON", `{`, "not a JSON object"},
-		{"array", `[]`, "not a JSON object"},
-		{"no Resources", `{"Outputs": {}}`, "no Resources"},
-		{"Resources not an object", `{"Resources": []}`, "Resources must be an object"},
-		{"resource without Type", `{"Resources": {"X": {"Properties": {}}}}`, `resource "X": Type`},
-		{"Properties not an object", `{"Resources": {"X": {"Type": "T", "Properties": []}}}`, `resource "X": Properties`},
-		{"Condition not a name", `{"Resources": {"X": {"Type": "T", "Condition": {"Fn::Equals": [1, 1]}}}}`, `resource "X": Condition`},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := LoadTemplate([]byte(tc.doc))
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("LoadTemplate(%s) error = %v, want one mentioning %q", tc.doc, err, tc.wantErr)
-			}
-		})
-	}
-}
-
 func TestNilTemplate(t *testing.T) {
-	var tmpl *Template
-	if tmpl.Roles() != nil || tmpl.ResourcesOfType(TypeRole) != nil {
-		t.Error("nil Template listed resources")
-	}
-	if _, ok := tmpl.Resource("X"); ok {
-		t.Error("nil Template found a resource")
-	}
-	if _, err := tmpl.RolePolicies("X", Env{}); err == nil {
+	var tmpl *cfntemplate.Template
+	if _, err := RolePolicies(tmpl, "X", cfntemplate.Env{}); err == nil {
 		t.Error("nil Template RolePolicies succeeded")
 	}
-	if _, err := tmpl.ManagedPolicyARNs("X", Env{}); err == nil {
+	if _, err := ManagedPolicyARNs(tmpl, "X", cfntemplate.Env{}); err == nil {
 		t.Error("nil Template ManagedPolicyARNs succeeded")
 	}
 }

@@ -1,7 +1,8 @@
-package iampolicy
+package cfntemplate
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -156,4 +157,15 @@ func TestResolveRejectsCyclesAndForeignTypes(t *testing.T) {
 			t.Errorf("Resolve(%T) succeeded, want an error", v)
 		}
 	}
+}
+
+const (
+	testRegion  = "eu-west-1"
+	testAccount = "123456789012"
+	testCluster = "cluster-ABCDEFGHIJKL"
+)
+
+// dbUserARN builds the resource ARN rds-db:connect is authorized against.
+func dbUserARN(region, account, clusterResourceID, user string) string {
+	return fmt.Sprintf("arn:aws:rds-db:%s:%s:dbuser:%s/%s", region, account, clusterResourceID, user)
 }

@@ -1,10 +1,11 @@
 package iampolicy
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/rdsiam/rdsiam/auroralocal/cfntemplate"
 )
 
 // CloudFormation resource types this package reads.
@@ -15,114 +16,8 @@ const (
 	TypeRolePolicy    = "AWS::IAM::RolePolicy"
 )
 
-// Template is a parsed CloudFormation template (the JSON CDK synthesizes).
-// Only its Resources section is kept.
-type Template struct {
-	resources map[string]Resource
-}
-
-// Resource is one entry of a template's Resources section.
-type Resource struct {
-	Type string
-	// Properties is the unresolved "Properties" object (nil if absent).
-	Properties map[string]any
-	// Condition is the name of the CloudFormation condition that decides
-	// whether the resource is created, or "" if it always is.
-	Condition string
-}
-
-// LoadTemplate parses a CloudFormation template in JSON. It requires a
-// "Resources" object whose entries each have a non-empty string "Type", an
-// optional object "Properties" and an optional string "Condition"; other
-// sections and resource attributes are ignored.
-func LoadTemplate(data []byte) (*Template, error) {
-	var top map[string]any
-	if err := json.Unmarshal(data, &top); err != nil {
-		return nil, fmt.Errorf("iampolicy: template is not a JSON object: %w", err)
-	}
-	rawResources, ok := top["Resources"]
-	if !ok {
-		return nil, fmt.Errorf("iampolicy: template has no Resources section")
-	}
-	resources, ok := rawResources.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("iampolicy: template Resources must be an object, got %s", jsonKind(rawResources))
-	}
-	t := &Template{resources: make(map[string]Resource, len(resources))}
-	for _, id := range sortedKeys(resources) {
-		res, err := parseResource(resources[id])
-		if err != nil {
-			return nil, fmt.Errorf("iampolicy: template resource %q: %w", id, err)
-		}
-		t.resources[id] = res
-	}
-	return t, nil
-}
-
-func parseResource(v any) (Resource, error) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return Resource{}, fmt.Errorf("must be an object, got %s", jsonKind(v))
-	}
-	var res Resource
-	typ, ok := m["Type"].(string)
-	if !ok || typ == "" {
-		return Resource{}, fmt.Errorf("Type must be a non-empty string, got %s", describe(m["Type"]))
-	}
-	res.Type = typ
-	if p, present := m["Properties"]; present && p != nil {
-		props, ok := p.(map[string]any)
-		if !ok {
-			return Resource{}, fmt.Errorf("Properties must be an object, got %s", jsonKind(p))
-		}
-		res.Properties = props
-	}
-	if c, present := m["Condition"]; present {
-		name, ok := c.(string)
-		if !ok || name == "" {
-			return Resource{}, fmt.Errorf("Condition must be a condition name, got %s", describe(c))
-		}
-		res.Condition = name
-	}
-	return res, nil
-}
-
-// ResourcesOfType returns the logical ids of all resources whose Type is
-// exactly typ, sorted; nil if there are none.
-func (t *Template) ResourcesOfType(typ string) []string {
-	if t == nil {
-		return nil
-	}
-	var ids []string
-	for id, res := range t.resources {
-		if res.Type == typ {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
-	return ids
-}
-
-// Resource returns the resource with logical id id and whether it exists.
-// Properties is a deep copy, so callers may modify it freely.
-func (t *Template) Resource(id string) (Resource, bool) {
-	if t == nil {
-		return Resource{}, false
-	}
-	res, ok := t.resources[id]
-	if !ok {
-		return Resource{}, false
-	}
-	if res.Properties != nil {
-		res.Properties = deepCopy(res.Properties).(map[string]any)
-	}
-	return res, true
-}
-
-// Roles returns the logical ids of all AWS::IAM::Role resources, sorted.
-func (t *Template) Roles() []string {
-	return t.ResourcesOfType(TypeRole)
-}
+// roleTemplate reads a template's roles and the policies attached to them.
+type roleTemplate struct{ *cfntemplate.Template }
 
 // RolePolicies returns the identity-policy documents the template attaches
 // to role roleLogicalID, with intrinsics resolved under env:
@@ -147,7 +42,8 @@ func (t *Template) Roles() []string {
 // relevant value cannot be resolved (the error names it); a policy document
 // does not parse; or a policy that attaches to the role is gated by a
 // CloudFormation Condition, since whether it exists is unknown.
-func (t *Template) RolePolicies(roleLogicalID string, env Env) (PolicySet, error) {
+func RolePolicies(tp *cfntemplate.Template, roleLogicalID string, env cfntemplate.Env) (PolicySet, error) {
+	t := roleTemplate{tp}
 	role, err := t.role(roleLogicalID)
 	if err != nil {
 		return nil, err
@@ -161,7 +57,7 @@ func (t *Template) RolePolicies(roleLogicalID string, env Env) (PolicySet, error
 		return nil, err
 	}
 	for _, id := range t.policyResourceIDs() {
-		res := t.resources[id]
+		res := t.Resources[id]
 		attached := viaARNs[id]
 		if !attached {
 			attached, err = t.attachesTo(id, res, roleLogicalID, env)
@@ -185,6 +81,22 @@ func (t *Template) RolePolicies(roleLogicalID string, env Env) (PolicySet, error
 	return set, nil
 }
 
+// ManagedPolicy returns the document of the template's customer managed
+// policy id (an AWS::IAM::ManagedPolicy), resolved under env, as a set one
+// can attach to a principal outside the template (a person's role).
+func ManagedPolicy(tp *cfntemplate.Template, id string, env cfntemplate.Env) (PolicySet, error) {
+	r, ok := tp.Resources[id]
+	if !ok || r.Type != TypeManagedPolicy {
+		return nil, fmt.Errorf("iampolicy: no %s %q (have %v)", TypeManagedPolicy, id, tp.OfType(TypeManagedPolicy))
+	}
+	doc, err := policyDocument(r.Properties["PolicyDocument"], env)
+	if err != nil {
+		return nil, fmt.Errorf("iampolicy: %s %q PolicyDocument: %w", r.Type, id, err)
+	}
+	doc.Name = r.Type + " " + id
+	return PolicySet{doc}, nil
+}
+
 // ManagedPolicyARNs returns, resolved under env and in template order
 // without duplicates, the ARNs in the role's ManagedPolicyArns whose
 // documents are not in the template: AWS managed policies such as
@@ -195,7 +107,8 @@ func (t *Template) RolePolicies(roleLogicalID string, env Env) (PolicySet, error
 //
 // Errors: roleLogicalID is not an AWS::IAM::Role of the template, or an
 // entry does not resolve to a non-empty string (the error names it).
-func (t *Template) ManagedPolicyARNs(roleLogicalID string, env Env) ([]string, error) {
+func ManagedPolicyARNs(tp *cfntemplate.Template, roleLogicalID string, env cfntemplate.Env) ([]string, error) {
+	t := roleTemplate{tp}
 	role, err := t.role(roleLogicalID)
 	if err != nil {
 		return nil, err
@@ -204,38 +117,38 @@ func (t *Template) ManagedPolicyARNs(roleLogicalID string, env Env) ([]string, e
 	return external, err
 }
 
-func (t *Template) role(id string) (Resource, error) {
-	if t == nil {
-		return Resource{}, fmt.Errorf("iampolicy: no template loaded (nil *Template)")
+func (t roleTemplate) role(id string) (cfntemplate.Resource, error) {
+	if t.Template == nil {
+		return cfntemplate.Resource{}, fmt.Errorf("iampolicy: no template loaded (nil *cfntemplate.Template)")
 	}
-	res, ok := t.resources[id]
+	res, ok := t.Resources[id]
 	if !ok || res.Type != TypeRole {
-		roles := t.Roles()
+		roles := t.OfType(TypeRole)
 		if len(roles) == 0 {
-			return Resource{}, fmt.Errorf("iampolicy: %q is not an %s in the template, which has no roles", id, TypeRole)
+			return cfntemplate.Resource{}, fmt.Errorf("iampolicy: %q is not an %s in the template, which has no roles", id, TypeRole)
 		}
-		return Resource{}, fmt.Errorf("iampolicy: %q is not an %s in the template; roles: %s", id, TypeRole, strings.Join(roles, ", "))
+		return cfntemplate.Resource{}, fmt.Errorf("iampolicy: %q is not an %s in the template; roles: %s", id, TypeRole, strings.Join(roles, ", "))
 	}
 	return res, nil
 }
 
 // policyResourceIDs lists, sorted, every resource that can carry a policy
 // document for a role.
-func (t *Template) policyResourceIDs() []string {
+func (t roleTemplate) policyResourceIDs() []string {
 	var ids []string
 	for _, typ := range []string{TypePolicy, TypeManagedPolicy, TypeRolePolicy} {
-		ids = append(ids, t.ResourcesOfType(typ)...)
+		ids = append(ids, t.OfType(typ)...)
 	}
 	sort.Strings(ids)
 	return ids
 }
 
-func inlinePolicies(roleID string, role Resource, env Env) (PolicySet, error) {
+func inlinePolicies(roleID string, role cfntemplate.Resource, env cfntemplate.Env) (PolicySet, error) {
 	raw, ok := role.Properties["Policies"]
 	if !ok {
 		return nil, nil
 	}
-	resolved, err := Resolve(raw, env)
+	resolved, err := cfntemplate.Resolve(raw, env)
 	if err != nil {
 		return nil, fmt.Errorf("iampolicy: role %q Policies: %w", roleID, err)
 	}
@@ -244,13 +157,13 @@ func inlinePolicies(roleID string, role Resource, env Env) (PolicySet, error) {
 	}
 	list, ok := resolved.([]any)
 	if !ok {
-		return nil, fmt.Errorf("iampolicy: role %q Policies must be an array, got %s", roleID, jsonKind(resolved))
+		return nil, fmt.Errorf("iampolicy: role %q Policies must be an array, got %s", roleID, cfntemplate.Kind(resolved))
 	}
 	var set PolicySet
 	for i, item := range list {
 		entry, ok := item.(map[string]any)
 		if !ok {
-			return nil, fmt.Errorf("iampolicy: role %q Policies[%d] must be an object, got %s", roleID, i, jsonKind(item))
+			return nil, fmt.Errorf("iampolicy: role %q Policies[%d] must be an object, got %s", roleID, i, cfntemplate.Kind(item))
 		}
 		name, ok := entry["PolicyName"].(string)
 		if !ok {
@@ -267,11 +180,11 @@ func inlinePolicies(roleID string, role Resource, env Env) (PolicySet, error) {
 }
 
 // policyDocument resolves and parses a PolicyDocument property.
-func policyDocument(raw any, env Env) (Document, error) {
+func policyDocument(raw any, env cfntemplate.Env) (Document, error) {
 	if raw == nil {
 		return Document{}, fmt.Errorf("PolicyDocument is missing")
 	}
-	resolved, err := Resolve(raw, env)
+	resolved, err := cfntemplate.Resolve(raw, env)
 	if err != nil {
 		return Document{}, err
 	}
@@ -281,7 +194,7 @@ func policyDocument(raw any, env Env) (Document, error) {
 // roleManagedPolicies splits the role's ManagedPolicyArns into the
 // template's own AWS::IAM::ManagedPolicy resources (by logical id) and the
 // resolved ARNs of everything else.
-func (t *Template) roleManagedPolicies(roleID string, role Resource, env Env) (inTemplate map[string]bool, external []string, err error) {
+func (t roleTemplate) roleManagedPolicies(roleID string, role cfntemplate.Resource, env cfntemplate.Env) (inTemplate map[string]bool, external []string, err error) {
 	inTemplate = map[string]bool{}
 	raw, ok := role.Properties["ManagedPolicyArns"]
 	if !ok {
@@ -290,23 +203,23 @@ func (t *Template) roleManagedPolicies(roleID string, role Resource, env Env) (i
 	list, ok := raw.([]any)
 	if !ok {
 		// Possibly an intrinsic producing the whole list.
-		resolved, err := Resolve(raw, env)
+		resolved, err := cfntemplate.Resolve(raw, env)
 		if err != nil {
 			return nil, nil, fmt.Errorf("iampolicy: role %q ManagedPolicyArns: %w", roleID, err)
 		}
 		if list, ok = resolved.([]any); !ok && resolved != nil {
-			return nil, nil, fmt.Errorf("iampolicy: role %q ManagedPolicyArns must be an array, got %s", roleID, jsonKind(resolved))
+			return nil, nil, fmt.Errorf("iampolicy: role %q ManagedPolicyArns must be an array, got %s", roleID, cfntemplate.Kind(resolved))
 		}
 	}
 	seen := map[string]bool{}
 	for i, item := range list {
 		// CDK writes {"Ref": "SomeManagedPolicy"} for the stack's own managed
 		// policies; Ref of one is its ARN, which need not be in env.
-		if id, ok := refTarget(item); ok && t.resources[id].Type == TypeManagedPolicy {
+		if id, ok := cfntemplate.RefTarget(item); ok && t.Resources[id].Type == TypeManagedPolicy {
 			inTemplate[id] = true
 			continue
 		}
-		resolved, err := Resolve(item, env)
+		resolved, err := cfntemplate.Resolve(item, env)
 		if err != nil {
 			return nil, nil, fmt.Errorf("iampolicy: role %q ManagedPolicyArns[%d]: %w", roleID, i, err)
 		}
@@ -315,7 +228,7 @@ func (t *Template) roleManagedPolicies(roleID string, role Resource, env Env) (i
 		}
 		arn, ok := resolved.(string)
 		if !ok || arn == "" {
-			return nil, nil, fmt.Errorf("iampolicy: role %q ManagedPolicyArns[%d] must resolve to a policy ARN, got %s", roleID, i, describe(resolved))
+			return nil, nil, fmt.Errorf("iampolicy: role %q ManagedPolicyArns[%d] must resolve to a policy ARN, got %s", roleID, i, cfntemplate.Describe(resolved))
 		}
 		if id := t.managedPolicyWithARN(arn, env); id != "" {
 			inTemplate[id] = true
@@ -332,8 +245,8 @@ func (t *Template) roleManagedPolicies(roleID string, role Resource, env Env) (i
 // managedPolicyWithARN finds a template managed policy whose ARN (as given
 // by Env.Refs) is arn, so an ARN spelled out elsewhere is not mistaken for
 // an external policy.
-func (t *Template) managedPolicyWithARN(arn string, env Env) string {
-	for _, id := range t.ResourcesOfType(TypeManagedPolicy) {
+func (t roleTemplate) managedPolicyWithARN(arn string, env cfntemplate.Env) string {
+	for _, id := range t.OfType(TypeManagedPolicy) {
 		if env.Refs[id] == arn {
 			return id
 		}
@@ -343,7 +256,7 @@ func (t *Template) managedPolicyWithARN(arn string, env Env) string {
 
 // attachesTo reports whether policy resource res (logical id id) names the
 // role through its own Roles or RoleName property.
-func (t *Template) attachesTo(id string, res Resource, roleID string, env Env) (bool, error) {
+func (t roleTemplate) attachesTo(id string, res cfntemplate.Resource, roleID string, env cfntemplate.Env) (bool, error) {
 	if res.Type == TypeRolePolicy {
 		raw, ok := res.Properties["RoleName"]
 		if !ok {
@@ -361,12 +274,12 @@ func (t *Template) attachesTo(id string, res Resource, roleID string, env Env) (
 	}
 	list, ok := raw.([]any)
 	if !ok {
-		resolved, err := Resolve(raw, env)
+		resolved, err := cfntemplate.Resolve(raw, env)
 		if err != nil {
 			return false, fmt.Errorf("iampolicy: %s %q Roles: %w", res.Type, id, err)
 		}
 		if list, ok = resolved.([]any); !ok && resolved != nil {
-			return false, fmt.Errorf("iampolicy: %s %q Roles must be an array, got %s", res.Type, id, jsonKind(resolved))
+			return false, fmt.Errorf("iampolicy: %s %q Roles must be an array, got %s", res.Type, id, cfntemplate.Kind(resolved))
 		}
 	}
 	for i, item := range list {
@@ -383,16 +296,16 @@ func (t *Template) attachesTo(id string, res Resource, roleID string, env Env) (
 
 // namesRole reports whether v, a role name as written in a template, names
 // role roleID.
-func (t *Template) namesRole(v any, roleID string, env Env) (bool, error) {
-	if id, ok := refTarget(v); ok {
+func (t roleTemplate) namesRole(v any, roleID string, env cfntemplate.Env) (bool, error) {
+	if id, ok := cfntemplate.RefTarget(v); ok {
 		if id == roleID {
 			return true, nil
 		}
-		if _, isResource := t.resources[id]; isResource {
+		if _, isResource := t.Resources[id]; isResource {
 			return false, nil // names a different resource, whatever its name
 		}
 	}
-	resolved, err := Resolve(v, env)
+	resolved, err := cfntemplate.Resolve(v, env)
 	if err != nil {
 		return false, err
 	}
@@ -401,7 +314,7 @@ func (t *Template) namesRole(v any, roleID string, env Env) (bool, error) {
 	}
 	name, ok := resolved.(string)
 	if !ok || name == "" {
-		return false, fmt.Errorf("want a role name, got %s", describe(resolved))
+		return false, fmt.Errorf("want a role name, got %s", cfntemplate.Describe(resolved))
 	}
 	roleName, known, err := t.roleName(roleID, env)
 	if err != nil {
@@ -411,9 +324,9 @@ func (t *Template) namesRole(v any, roleID string, env Env) (bool, error) {
 }
 
 // roleName returns the role's physical name if the template or env fixes it.
-func (t *Template) roleName(roleID string, env Env) (name string, known bool, err error) {
-	if raw, ok := t.resources[roleID].Properties["RoleName"]; ok {
-		resolved, err := Resolve(raw, env)
+func (t roleTemplate) roleName(roleID string, env cfntemplate.Env) (name string, known bool, err error) {
+	if raw, ok := t.Resources[roleID].Properties["RoleName"]; ok {
+		resolved, err := cfntemplate.Resolve(raw, env)
 		if err != nil {
 			return "", false, fmt.Errorf("role %q RoleName: %w", roleID, err)
 		}
@@ -421,40 +334,11 @@ func (t *Template) roleName(roleID string, env Env) (name string, known bool, er
 			return s, true, nil
 		}
 		if resolved != nil {
-			return "", false, fmt.Errorf("role %q RoleName must be a string, got %s", roleID, describe(resolved))
+			return "", false, fmt.Errorf("role %q RoleName must be a string, got %s", roleID, cfntemplate.Describe(resolved))
 		}
 	}
 	if s := env.Refs[roleID]; s != "" {
 		return s, true, nil
 	}
 	return "", false, nil
-}
-
-// refTarget returns id for exactly {"Ref": id}.
-func refTarget(v any) (string, bool) {
-	m, ok := v.(map[string]any)
-	if !ok || len(m) != 1 {
-		return "", false
-	}
-	id, ok := m["Ref"].(string)
-	return id, ok
-}
-
-// deepCopy copies a JSON-decoded value so callers cannot alter the template.
-func deepCopy(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, x := range t {
-			m[k] = deepCopy(x)
-		}
-		return m
-	case []any:
-		l := make([]any, len(t))
-		for i, x := range t {
-			l[i] = deepCopy(x)
-		}
-		return l
-	}
-	return v
 }

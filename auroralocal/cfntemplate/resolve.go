@@ -1,10 +1,12 @@
-package iampolicy
+package cfntemplate
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -52,7 +54,7 @@ type Env struct {
 func Resolve(v any, env Env) (any, error) {
 	out, _, err := resolver{env}.value(v, "", 0)
 	if err != nil {
-		return nil, fmt.Errorf("iampolicy: resolve: %w", err)
+		return nil, fmt.Errorf("cfntemplate: resolve: %w", err)
 	}
 	return out, nil
 }
@@ -89,7 +91,7 @@ func (r resolver) value(v any, path string, depth int) (out any, drop bool, err 
 			return r.intrinsic(fn, arg, path, depth)
 		}
 		m := make(map[string]any, len(t))
-		for _, k := range sortedKeys(t) {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			o, drop, err := r.value(t[k], path+"."+k, depth+1)
 			if err != nil {
 				return nil, false, err
@@ -107,12 +109,12 @@ func (r resolver) value(v any, path string, depth int) (out any, drop bool, err 
 // requires an intrinsic to be the only key of its object; an object mixing
 // one with other keys is rejected rather than half-resolved.
 func asIntrinsic(m map[string]any) (fn string, arg any, ok bool, err error) {
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if k != "Ref" && !strings.HasPrefix(k, "Fn::") {
 			continue
 		}
 		if len(m) != 1 {
-			return "", nil, false, fmt.Errorf("intrinsic %s must be the only key in its object, found keys %s", k, strings.Join(sortedKeys(m), ", "))
+			return "", nil, false, fmt.Errorf("intrinsic %s must be the only key in its object, found keys %s", k, strings.Join(slices.Sorted(maps.Keys(m)), ", "))
 		}
 		return k, m[k], true, nil
 	}
@@ -128,7 +130,7 @@ func (r resolver) intrinsic(fn string, arg any, path string, depth int) (any, bo
 	case "Ref":
 		name, ok := arg.(string)
 		if !ok {
-			return fail(fmt.Errorf("Ref needs a logical id string, got %s", describe(arg)))
+			return fail(fmt.Errorf("Ref needs a logical id string, got %s", Describe(arg)))
 		}
 		if name == "AWS::NoValue" {
 			return nil, true, nil
@@ -217,7 +219,7 @@ func (r resolver) getAtt(arg any, path string, depth int) (string, error) {
 		}
 		var ok bool
 		if id, ok = t[0].(string); !ok {
-			return "", fmt.Errorf("Fn::GetAtt logical id must be a string, got %s", describe(t[0]))
+			return "", fmt.Errorf("Fn::GetAtt logical id must be a string, got %s", Describe(t[0]))
 		}
 		a, err := r.str(t[1], path+"[1]", depth)
 		if err != nil {
@@ -225,7 +227,7 @@ func (r resolver) getAtt(arg any, path string, depth int) (string, error) {
 		}
 		attr = a
 	default:
-		return "", fmt.Errorf("Fn::GetAtt needs [\"LogicalId\", \"Attribute\"] or \"LogicalId.Attribute\", got %s", describe(arg))
+		return "", fmt.Errorf("Fn::GetAtt needs [\"LogicalId\", \"Attribute\"] or \"LogicalId.Attribute\", got %s", Describe(arg))
 	}
 	if id == "" || attr == "" {
 		return "", fmt.Errorf("Fn::GetAtt %q.%q: logical id and attribute must be non-empty", id, attr)
@@ -244,11 +246,11 @@ func (r resolver) attr(id, attr string) (string, error) {
 func (r resolver) join(arg any, path string, depth int) (string, error) {
 	args, ok := arg.([]any)
 	if !ok || len(args) != 2 {
-		return "", fmt.Errorf("Fn::Join needs [delimiter, [values...]], got %s", describe(arg))
+		return "", fmt.Errorf("Fn::Join needs [delimiter, [values...]], got %s", Describe(arg))
 	}
 	delim, ok := args[0].(string)
 	if !ok {
-		return "", fmt.Errorf("Fn::Join delimiter must be a string, got %s", describe(args[0]))
+		return "", fmt.Errorf("Fn::Join delimiter must be a string, got %s", Describe(args[0]))
 	}
 	parts, err := r.strList(args[1], path+"[1]", depth, "Fn::Join")
 	if err != nil {
@@ -260,7 +262,7 @@ func (r resolver) join(arg any, path string, depth int) (string, error) {
 func (r resolver) selectElem(arg any, path string, depth int) (any, error) {
 	args, ok := arg.([]any)
 	if !ok || len(args) != 2 {
-		return nil, fmt.Errorf("Fn::Select needs [index, [values...]], got %s", describe(arg))
+		return nil, fmt.Errorf("Fn::Select needs [index, [values...]], got %s", Describe(arg))
 	}
 	idxVal, _, err := r.value(args[0], path+"[0]", depth+1)
 	if err != nil {
@@ -276,7 +278,7 @@ func (r resolver) selectElem(arg any, path string, depth int) (any, error) {
 	}
 	list, ok := listVal.([]any)
 	if !ok {
-		return nil, fmt.Errorf("Fn::Select needs a list to select from, got %s", jsonKind(listVal))
+		return nil, fmt.Errorf("Fn::Select needs a list to select from, got %s", Kind(listVal))
 	}
 	if idx >= len(list) {
 		return nil, fmt.Errorf("Fn::Select index %d is out of range for a list of %d elements", idx, len(list))
@@ -303,7 +305,7 @@ func index(v any) (int, error) {
 		}
 		n = float64(i)
 	default:
-		return 0, fmt.Errorf("index must be a number, got %s", jsonKind(v))
+		return 0, fmt.Errorf("index must be a number, got %s", Kind(v))
 	}
 	if n < 0 || n != math.Trunc(n) || n > math.MaxInt32 {
 		return 0, fmt.Errorf("index %v must be a non-negative integer", n)
@@ -314,11 +316,11 @@ func index(v any) (int, error) {
 func (r resolver) split(arg any, path string, depth int) ([]any, error) {
 	args, ok := arg.([]any)
 	if !ok || len(args) != 2 {
-		return nil, fmt.Errorf("Fn::Split needs [delimiter, string], got %s", describe(arg))
+		return nil, fmt.Errorf("Fn::Split needs [delimiter, string], got %s", Describe(arg))
 	}
 	delim, ok := args[0].(string)
 	if !ok || delim == "" {
-		return nil, fmt.Errorf("Fn::Split delimiter must be a non-empty string, got %s", describe(args[0]))
+		return nil, fmt.Errorf("Fn::Split delimiter must be a non-empty string, got %s", Describe(args[0]))
 	}
 	src, err := r.str(args[1], path+"[1]", depth)
 	if err != nil {
@@ -343,7 +345,7 @@ func (r resolver) str(v any, path string, depth int) (string, error) {
 		if drop {
 			return "", at(path, errors.New("AWS::NoValue where a string is required"))
 		}
-		return "", at(path, fmt.Errorf("want a string, got %s", jsonKind(o)))
+		return "", at(path, fmt.Errorf("want a string, got %s", Kind(o)))
 	}
 	return s, nil
 }
@@ -357,13 +359,13 @@ func (r resolver) strList(v any, path string, depth int, fn string) ([]string, e
 	}
 	list, ok := o.([]any)
 	if !ok {
-		return nil, fmt.Errorf("%s needs a list of strings, got %s", fn, jsonKind(o))
+		return nil, fmt.Errorf("%s needs a list of strings, got %s", fn, Kind(o))
 	}
 	out := make([]string, len(list))
 	for i, item := range list {
 		s, ok := item.(string)
 		if !ok {
-			return nil, fmt.Errorf("%s element %d must be a string, got %s", fn, i, jsonKind(item))
+			return nil, fmt.Errorf("%s element %d must be a string, got %s", fn, i, Kind(item))
 		}
 		out[i] = s
 	}

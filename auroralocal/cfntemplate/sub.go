@@ -1,8 +1,10 @@
-package iampolicy
+package cfntemplate
 
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -24,16 +26,16 @@ func (r resolver) sub(arg any, path string, depth int) (string, error) {
 		}
 		s, ok := t[0].(string)
 		if !ok {
-			return "", fmt.Errorf("Fn::Sub template must be a string, got %s", describe(t[0]))
+			return "", fmt.Errorf("Fn::Sub template must be a string, got %s", Describe(t[0]))
 		}
 		tmpl = s
 		m, ok := t[1].(map[string]any)
 		if !ok {
-			return "", fmt.Errorf("Fn::Sub variables must be an object, got %s", describe(t[1]))
+			return "", fmt.Errorf("Fn::Sub variables must be an object, got %s", Describe(t[1]))
 		}
 		// Resolved eagerly, as CloudFormation does: an unresolvable variable
 		// is an error even if the template happens not to use it.
-		for _, name := range sortedKeys(m) {
+		for _, name := range slices.Sorted(maps.Keys(m)) {
 			v, err := r.str(m[name], path+"[1]."+name, depth)
 			if err != nil {
 				return "", fmt.Errorf("Fn::Sub variable %q: %w", name, err)
@@ -41,7 +43,7 @@ func (r resolver) sub(arg any, path string, depth int) (string, error) {
 			vars[name] = v
 		}
 	default:
-		return "", fmt.Errorf("Fn::Sub needs \"template\" or [\"template\", {variables}], got %s", describe(arg))
+		return "", fmt.Errorf("Fn::Sub needs \"template\" or [\"template\", {variables}], got %s", Describe(arg))
 	}
 
 	var b strings.Builder
