@@ -42,7 +42,7 @@ func BenchmarkBootstrap(b *testing.B) {
 	})
 
 	b.Run("update", func(b *testing.B) {
-		current, other := grants, []any{"SELECT", "UPDATE"}
+		current, other := grants, []string{"SELECT", "UPDATE"}
 		lat := newLatencies(b.N)
 		b.ResetTimer()
 		for range b.N {

@@ -7,15 +7,14 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/rdsiam/rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/internal/standin"
 	"github.com/rdsiam/rdsiam/lambda/dbuser"
 	"github.com/rdsiam/rdsiam/lambda/iamdb"
 	"github.com/rdsiam/rdsiam/lambda/rdstls"
@@ -35,7 +34,7 @@ const (
 
 // grants are the default stack's privileges for the IAM user, given to the
 // password user too so both run the same statements under the same checks.
-var grants = []any{"SELECT", "INSERT"}
+var grants = []string{"SELECT", "INSERT"}
 
 // standIn is a running stand-in with the default user bootstrapped by the
 // real custom-resource handler, a password user with the same grants, and
@@ -49,6 +48,9 @@ type standIn struct {
 	password string
 	// bootstrap is the real custom-resource handler wired to the stand-in.
 	bootstrap *dbuser.Handler
+	// iam is the query function's connector configuration; iamConfig
+	// hands out copies.
+	iam iamdb.Config
 	// tls trusts only the stand-in's CA, as rdstls does for RDS; use
 	// tlsConfig for a copy.
 	tls *tls.Config
@@ -86,17 +88,11 @@ func startStandInRTT(tb testing.TB, rtt time.Duration) *standIn {
 // endpoint) set by adjust before the stand-in starts; nil adds none.
 func startStandInWith(tb testing.TB, rtt time.Duration, adjust func(*auroralocal.Options)) *standIn {
 	tb.Helper()
-	s := &standIn{
-		keys: aws.Credentials{
-			AccessKeyID:     "AKIABENCH" + randomHex(tb, 6)[:11],
-			SecretAccessKey: randomHex(tb, 20),
-			Source:          "rdsiam-bench",
-		},
-		password: randomHex(tb, 16),
-	}
+	s := &standIn{keys: standin.NewKeys("rdsiam-bench"), password: randomHex(tb, 16)}
 	var srv *auroralocal.Server
+	// The policy names the server's own dbuser ARN, known once it runs.
 	allow := func(action, resource string) (bool, error) {
-		return action == auroralocal.ConnectAction && resource == srv.DBUserARN(iamUser), nil
+		return standin.AllowConnect(srv.DBUserARN(iamUser))(action, resource)
 	}
 	opts := auroralocal.Options{Principals: []auroralocal.Principal{{
 		ARN: queryRoleARN, AccessKeyID: s.keys.AccessKeyID, SecretAccessKey: s.keys.SecretAccessKey, Authorize: allow,
@@ -107,11 +103,7 @@ func startStandInWith(tb testing.TB, rtt time.Duration, adjust func(*auroralocal
 	if adjust != nil {
 		adjust(&opts)
 	}
-	srv, err := auroralocal.Start(opts)
-	if err != nil {
-		tb.Fatalf("start stand-in: %v", err)
-	}
-	tb.Cleanup(func() { srv.Close() })
+	srv = standin.Start(tb, opts)
 	if rtt > 0 {
 		proxy, err := startDelayProxy(srv.Endpoint(), srv.Addr(), rtt/2)
 		if err != nil {
@@ -120,10 +112,14 @@ func startStandInWith(tb testing.TB, rtt time.Duration, adjust func(*auroralocal
 		tb.Cleanup(proxy.close)
 	}
 	s.srv = srv
+	var err error
 	if s.tls, err = rdstls.Config(srv.Host(), srv.CAPool()); err != nil {
 		tb.Fatalf("TLS config: %v", err)
 	}
-	s.bootstrap = &dbuser.Handler{Secrets: masterSecrets{srv}, RootCAs: srv.CAPool()}
+	if s.iam, err = standin.QueryConfig(srv, standin.FunctionEnv(srv, iamUser, database), s.keys); err != nil {
+		tb.Fatalf("query function configuration: %v", err)
+	}
+	s.bootstrap = standin.Handler(srv, standin.Secrets{Master: standin.Master(srv), ARNs: []string{masterSecretARN}}, nil)
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -146,39 +142,17 @@ func startStandInWith(tb testing.TB, rtt time.Duration, adjust func(*auroralocal
 
 // userEvent is a custom-resource event for user with privileges, as
 // CloudFormation sends it (every scalar a string).
-func (s *standIn) userEvent(requestType, user, physicalID string, privileges, oldPrivileges []any) dbuser.Event {
-	props := func(privs []any) map[string]any {
-		return map[string]any{
-			dbuser.PropSecretArn:    masterSecretARN,
-			dbuser.PropEndpoint:     s.srv.Host(),
-			dbuser.PropPort:         strconv.Itoa(s.srv.Port()),
-			dbuser.PropUserName:     user,
-			dbuser.PropDatabaseName: database,
-			dbuser.PropPrivileges:   privs,
-			// As the app's user: the benchmarks query the sample table.
-			dbuser.PropSampleTable: "true",
-		}
+func (s *standIn) userEvent(requestType, user, physicalID string, privileges, oldPrivileges []string) dbuser.Event {
+	props := func(privs []string) map[string]any {
+		// As the app's user: the benchmarks query the sample table.
+		return standin.User{UserName: user, DatabaseName: database, Privileges: privs,
+			SecretArn: masterSecretARN, SampleTable: true}.Props(s.srv)
 	}
-	ev := dbuser.Event{
-		RequestType: requestType, ResourceType: "Custom::DatabaseUser", LogicalResourceID: "User",
-		PhysicalResourceID: physicalID, RequestID: "bench",
-		StackID:            "arn:aws:cloudformation:us-east-1:123456789012:stack/bench/0",
-		ResourceProperties: props(privileges),
-	}
+	var old map[string]any
 	if oldPrivileges != nil {
-		ev.OldResourceProperties = props(oldPrivileges)
+		old = props(oldPrivileges)
 	}
-	return ev
-}
-
-// masterSecrets plays Secrets Manager for the one master secret.
-type masterSecrets struct{ srv *auroralocal.Server }
-
-func (m masterSecrets) MasterSecret(_ context.Context, arn string) (dbuser.MasterSecret, error) {
-	if arn != masterSecretARN {
-		return dbuser.MasterSecret{}, fmt.Errorf("secret %q: %w", arn, dbuser.ErrSecretNotFound)
-	}
-	return dbuser.MasterSecret{Username: m.srv.MasterUser(), Password: m.srv.MasterPassword()}, nil
+	return standin.Event(requestType, "User", physicalID, props(privileges), old)
 }
 
 // tlsConfig returns a copy of the client TLS configuration that trusts
@@ -189,11 +163,9 @@ func (s *standIn) tlsConfig() *tls.Config { return s.tls.Clone() }
 // stand-in: what queryfn.ConfigFromEnv makes of the stack's environment,
 // with the query role's keys and the stand-in's CA.
 func (s *standIn) iamConfig() iamdb.Config {
-	return iamdb.Config{
-		Host: s.srv.Host(), Port: s.srv.Port(), User: iamUser, Database: database, Region: s.srv.Region(),
-		Credentials: credentials.NewStaticCredentialsProvider(s.keys.AccessKeyID, s.keys.SecretAccessKey, ""),
-		TLS:         s.tlsConfig(),
-	}
+	cfg := s.iam
+	cfg.TLS = s.tlsConfig()
+	return cfg
 }
 
 // passwordConfig is a driver configuration for user/password over TLS with

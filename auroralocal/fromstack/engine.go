@@ -10,6 +10,7 @@ import (
 
 	"github.com/rdsiam/rdsiam/auroralocal"
 	"github.com/rdsiam/rdsiam/auroralocal/mariadb"
+	"github.com/rdsiam/rdsiam/internal/standin"
 )
 
 // Engine names for Options.Engine.
@@ -105,7 +106,7 @@ func startEngine(name string, opts auroralocal.Options, dir string) (Engine, err
 // MasterDB opens a pool logged in as the master over TLS, verifying the
 // engine's certificate, as an operator would. The caller closes it.
 func (l *Local) MasterDB() (*sql.DB, error) {
-	return l.OpenDB(l.Server.MasterUser(), l.Server.MasterPassword(), true)
+	return standin.MasterDB(l.Server)
 }
 
 // OpenDB opens a pool that logs in as user with a fixed password (or

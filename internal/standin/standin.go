@@ -134,19 +134,21 @@ type User struct {
 }
 
 // Props are the ResourceProperties CloudFormation sends for u on e: every
-// scalar a string, the privileges a list.
+// scalar a string, the privileges a list, the ServiceToken it always adds.
 func (u User) Props(e Engine) map[string]any {
 	privs := make([]any, len(u.Privileges))
 	for i, p := range u.Privileges {
 		privs[i] = p
 	}
 	props := map[string]any{
-		dbuser.PropSecretArn:    u.SecretArn,
-		dbuser.PropEndpoint:     e.Host(),
-		dbuser.PropPort:         strconv.Itoa(e.Port()),
-		dbuser.PropUserName:     u.UserName,
-		dbuser.PropDatabaseName: u.DatabaseName,
-		dbuser.PropPrivileges:   privs,
+		"ServiceToken":            "arn:aws:lambda:eu-west-1:123456789012:function:provider",
+		dbuser.PropRetainOnDelete: "false",
+		dbuser.PropSecretArn:      u.SecretArn,
+		dbuser.PropEndpoint:       e.Host(),
+		dbuser.PropPort:           strconv.Itoa(e.Port()),
+		dbuser.PropUserName:       u.UserName,
+		dbuser.PropDatabaseName:   u.DatabaseName,
+		dbuser.PropPrivileges:     privs,
 	}
 	if u.SampleTable {
 		props[dbuser.PropSampleTable] = "true"

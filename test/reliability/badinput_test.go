@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/rdsiam/rdsiam/internal/standin"
 	"github.com/rdsiam/rdsiam/lambda/dbuser"
 	"github.com/rdsiam/rdsiam/lambda/queryfn"
 )
@@ -23,12 +24,9 @@ func noDatabase(t *testing.T) func(context.Context, *mysql.Config) (*sql.DB, err
 	}
 }
 
-// staticSecret is a SecretSource that is never the problem in these tests.
-type staticSecret struct{}
-
-func (staticSecret) MasterSecret(context.Context, string) (dbuser.MasterSecret, error) {
-	return dbuser.MasterSecret{Username: "admin", Password: "not-used-by-bad-input"}, nil
-}
+// staticSecret is a SecretSource that is never the problem in these tests:
+// every ARN holds a master login the database is never reached with.
+var staticSecret = standin.Secrets{Master: dbuser.MasterSecret{Username: "admin", Password: "not-used-by-bad-input"}}
 
 // TestCustomResourceBadEvents feeds raw event JSON through the path the
 // Lambda runtime takes (encoding/json into dbuser.Event, then Handle).
@@ -105,7 +103,7 @@ func TestCustomResourceBadEvents(t *testing.T) {
 			if err != nil {
 				t.Fatalf("decode: %v", err)
 			}
-			h := &dbuser.Handler{Secrets: staticSecret{}, Open: noDatabase(t)}
+			h := &dbuser.Handler{Secrets: staticSecret, Open: noDatabase(t)}
 			if tt.opensDB {
 				h.Open = func(context.Context, *mysql.Config) (*sql.DB, error) { return nil, errors.New("test: database gone") }
 			}

@@ -169,7 +169,9 @@ func TestBootstrapDeleteWhenGone(t *testing.T) {
 		}},
 		{name: "master secret deleted", setup: func(t *testing.T, e *env, h *dbuser.Handler, _ *dbuser.Event) {
 			e.createUser(t, "SELECT")
-			h.Secrets = masterSecrets{srv: e.srv, gone: true}
+			secrets := e.secrets()
+			secrets.Gone = true
+			h.Secrets = secrets
 		}},
 		{name: "cluster endpoint no longer resolves", setup: func(t *testing.T, e *env, h *dbuser.Handler, ev *dbuser.Event) {
 			e.createUser(t, "SELECT")

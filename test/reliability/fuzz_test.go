@@ -56,7 +56,7 @@ func checkRejection(t *testing.T, props map[string]any, err error) {
 		}
 	}
 	h := &dbuser.Handler{
-		Secrets: staticSecret{},
+		Secrets: staticSecret,
 		Open: func(context.Context, *mysql.Config) (*sql.DB, error) {
 			t.Fatal("the handler opened the database for properties that do not validate")
 			return nil, nil

@@ -11,19 +11,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/go-sql-driver/mysql"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/rdsiam/rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/internal/standin"
 	"github.com/rdsiam/rdsiam/lambda/dbuser"
 	"github.com/rdsiam/rdsiam/lambda/iamdb"
 	"github.com/rdsiam/rdsiam/lambda/queryfn"
-	"github.com/rdsiam/rdsiam/lambda/rdstls"
-	"github.com/rdsiam/rdsiam/lambda/userprops"
 )
 
 // Names and keys of the emulated account. The keys are test values that
@@ -44,23 +41,22 @@ type env struct {
 	srv *auroralocal.Server
 }
 
+// testKeys are the query role's keys.
+var testKeys = aws.Credentials{AccessKeyID: testAccessKey, SecretAccessKey: testSecretKey}
+
 // startEnv starts a stand-in whose only principal may rds-db:connect as
 // app_user, and closes it when the test ends. It does not create the user.
 // Call it from one goroutine at a time: go-mysql-server keeps state in
 // globals, so stand-ins must not start concurrently.
 func startEnv(t testing.TB) *env {
 	t.Helper()
-	srv, err := auroralocal.Start(auroralocal.Options{
+	srv := standin.Start(t, auroralocal.Options{
 		Region: testRegion,
 		Principals: []auroralocal.Principal{{
 			ARN: queryRoleArn, AccessKeyID: testAccessKey, SecretAccessKey: testSecretKey,
-			Authorize: allowConnectAs(appUser),
+			Authorize: standin.AllowConnect(connectARN(appUser)),
 		}},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
 	if got := srv.DBUserARN(appUser); got != connectARN(appUser) {
 		t.Fatalf("stand-in authorizes against %s, the policy names %s", got, connectARN(appUser))
 	}
@@ -74,59 +70,28 @@ func connectARN(user string) string {
 		auroralocal.DefaultAccount, auroralocal.DefaultClusterResourceID, user)
 }
 
-// allowConnectAs is the query role's policy: rds-db:connect on exactly the
-// dbuser ARN of user, nothing else.
-func allowConnectAs(user string) func(action, resource string) (bool, error) {
-	arn := connectARN(user)
-	return func(action, resource string) (bool, error) {
-		return action == auroralocal.ConnectAction && resource == arn, nil
-	}
-}
-
-// masterSecrets plays Secrets Manager: it hands out the stand-in's master
+// secrets plays Secrets Manager: it hands out the stand-in's master
 // credentials for secretArn, and reports any other ARN as not found.
-type masterSecrets struct {
-	srv  *auroralocal.Server
-	gone bool // the secret was deleted
-}
-
-func (m masterSecrets) MasterSecret(_ context.Context, arn string) (dbuser.MasterSecret, error) {
-	if m.gone || arn != secretArn {
-		return dbuser.MasterSecret{}, fmt.Errorf("secret %s: %w", arn, dbuser.ErrSecretNotFound)
-	}
-	return dbuser.MasterSecret{Username: m.srv.MasterUser(), Password: m.srv.MasterPassword()}, nil
+func (e *env) secrets() standin.Secrets {
+	return standin.Secrets{Master: standin.Master(e.srv), ARNs: []string{secretArn}}
 }
 
 // bootstrapHandler is the real custom-resource handler wired to e's
 // stand-in.
 func (e *env) bootstrapHandler() *dbuser.Handler {
-	return &dbuser.Handler{
-		Secrets: masterSecrets{srv: e.srv},
-		RootCAs: e.srv.CAPool(),
-		WaitFor: 5 * time.Second,
-		Logger:  slog.New(slog.DiscardHandler),
-	}
+	h := standin.Handler(e.srv, e.secrets(), slog.New(slog.DiscardHandler))
+	h.WaitFor = 5 * time.Second
+	return h
 }
 
 // userProps are the ResourceProperties CloudFormation sends for the user,
 // as strings and lists the way it delivers them.
 func (e *env) userProps(privileges ...string) map[string]any {
-	privs := make([]any, len(privileges))
-	for i, p := range privileges {
-		privs[i] = p
-	}
-	return map[string]any{
-		"ServiceToken":   "arn:aws:lambda:eu-west-1:123456789012:function:provider",
-		"SecretArn":      secretArn,
-		"Endpoint":       e.srv.Host(),
-		"Port":           strconv.Itoa(e.srv.Port()),
-		"UserName":       appUser,
-		"DatabaseName":   appDatabase,
-		"Privileges":     privs,
-		"RetainOnDelete": "false",
+	return standin.User{
+		UserName: appUser, DatabaseName: appDatabase, Privileges: privileges, SecretArn: secretArn,
 		// The app's user: the query function's actions use the table.
-		userprops.SampleTable: "true",
-	}
+		SampleTable: true,
+	}.Props(e.srv)
 }
 
 // userEvent is a custom-resource event for the user resource.
@@ -135,17 +100,7 @@ func userEvent(requestType string, props, old map[string]any) dbuser.Event {
 	if requestType != dbuser.RequestCreate {
 		physical = dbuser.PhysicalID(appUser)
 	}
-	return dbuser.Event{
-		RequestType:           requestType,
-		ResponseURL:           "https://cloudformation-custom-resource-response.example/x",
-		StackID:               "arn:aws:cloudformation:eu-west-1:123456789012:stack/reliability/1",
-		RequestID:             "req-" + requestType,
-		LogicalResourceID:     "DatabaseUser",
-		PhysicalResourceID:    physical,
-		ResourceType:          "Custom::DatabaseUser",
-		ResourceProperties:    props,
-		OldResourceProperties: old,
-	}
+	return standin.Event(requestType, "DatabaseUser", physical, props, old)
 }
 
 // createUser runs the real Create for app_user with privileges.
@@ -171,13 +126,8 @@ type container struct {
 // signing with the query role's keys and trusting the stand-in's CA.
 func (e *env) queryConfig(t testing.TB) iamdb.Config {
 	t.Helper()
-	environment := e.functionEnvironment()
-	cfg, err := queryfn.ConfigFromEnv(func(k string) string { return environment[k] })
+	cfg, err := standin.QueryConfig(e.srv, e.functionEnvironment(), testKeys)
 	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Credentials = credentials.NewStaticCredentialsProvider(testAccessKey, testSecretKey, "")
-	if cfg.TLS, err = rdstls.Config(cfg.Host, e.srv.CAPool()); err != nil {
 		t.Fatal(err)
 	}
 	return cfg
@@ -186,13 +136,7 @@ func (e *env) queryConfig(t testing.TB) iamdb.Config {
 // functionEnvironment is the query function's environment for e's
 // stand-in, as the stack sets it (the tuning variables left to defaults).
 func (e *env) functionEnvironment() map[string]string {
-	return map[string]string{
-		queryfn.EnvEndpoint: e.srv.Host(),
-		queryfn.EnvPort:     strconv.Itoa(e.srv.Port()),
-		queryfn.EnvUser:     appUser,
-		queryfn.EnvDatabase: appDatabase,
-		queryfn.EnvRegion:   e.srv.Region(),
-	}
+	return standin.FunctionEnv(e.srv, appUser, appDatabase)
 }
 
 // newContainer builds a container from queryConfig, adjusted by change.
@@ -250,17 +194,9 @@ func (e *env) itemCount(t testing.TB) int {
 // masterDB opens a pool logged in as the master user over TLS.
 func (e *env) masterDB(t testing.TB) *sql.DB {
 	t.Helper()
-	tlsCfg, err := rdstls.Config(e.srv.Host(), e.srv.CAPool())
+	db, err := standin.MasterDB(e.srv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Passwd = e.srv.MasterUser(), e.srv.MasterPassword()
-	cfg.Net, cfg.Addr, cfg.TLS = "tcp", e.srv.Addr(), tlsCfg
-	cfg.Timeout = 5 * time.Second
-	conn, err := mysql.NewConnector(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sql.OpenDB(conn)
+	return db
 }
