@@ -78,19 +78,12 @@ func outputRef(t *testing.T, tp *template, key string) string {
 func startPeopleStandIn(t *testing.T) *peopleStandIn {
 	t.Helper()
 	tp := tmpl(t, "people")
-	s, err := fromstack.FromTemplate(tp.Template)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := fromstack.Start(s, fromstack.Options{Endpoint: realHost, People: []fromstack.Person{
+	l := startLocal(t, tp.Template, fromstack.Options{Endpoint: realHost, People: []fromstack.Person{
 		{Name: readersRole, ManagedPolicyIDs: []string{outputRef(t, tp, stackoutputs.HumanUserPolicy(0))}},
 		{Name: oncallRole, ManagedPolicyIDs: []string{outputRef(t, tp, stackoutputs.HumanUserPolicy(1))}},
 		{Name: bareRole},
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Server.Close() })
+	s := l.Stack
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for _, id := range s.UserIDs {

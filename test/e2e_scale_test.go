@@ -17,6 +17,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/rdsiam/rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/auroralocal/cfntemplate"
 	"github.com/rdsiam/rdsiam/auroralocal/fromstack"
 	"github.com/rdsiam/rdsiam/lambda/iamdb"
 	"github.com/rdsiam/rdsiam/lambda/queryfn"
@@ -32,16 +33,11 @@ import (
 // closed when t ends.
 func startStandIn(t *testing.T, raw []byte) *fromstack.Local {
 	t.Helper()
-	s, err := fromstack.Parse(raw)
+	tp, err := cfntemplate.Parse(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := fromstack.Start(s, fromstack.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Server.Close() })
-	return l
+	return startLocal(t, tp, fromstack.Options{})
 }
 
 // deployScaled starts the stand-in for variant and creates its user with

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/rdsiam/rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/auroralocal/cfntemplate"
 	"github.com/rdsiam/rdsiam/auroralocal/fromstack"
 	"github.com/rdsiam/rdsiam/auroralocal/mariadb"
 )
@@ -42,17 +43,25 @@ func deployLocal(t *testing.T, engine string) *fromstack.Local {
 	if engine == fromstack.EngineMariaDB {
 		mariadb.RequireInstalled(t)
 	}
-	s, err := fromstack.FromTemplate(tmpl(t, "default").Template)
+	return startLocal(t, tmpl(t, "default").Template, fromstack.Options{Engine: engine, Dir: t.TempDir()})
+}
+
+// startLocal starts the engine opts names for a synthesized template, with
+// the template's roles and policies, and closes it when t ends: the one way
+// this package runs a template locally.
+func startLocal(t *testing.T, tp *cfntemplate.Template, opts fromstack.Options) *fromstack.Local {
+	t.Helper()
+	s, err := fromstack.FromTemplate(tp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := fromstack.Start(s, fromstack.Options{Engine: engine, Dir: t.TempDir()})
+	l, err := fromstack.Start(s, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		if err := l.Server.Close(); err != nil {
-			t.Errorf("closing %s: %v", engine, err)
+			t.Errorf("closing %s: %v", l.Server.Name(), err)
 		}
 	})
 	return l

@@ -153,15 +153,8 @@ func TestSnapshotsExample(t *testing.T) {
 // function's environment and role log it in as its own user with its own
 // grants, and neither role can log in as the other's user.
 func TestE2EExample(t *testing.T) {
-	s, err := fromstack.FromTemplate(exampleStack(t).Template)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := fromstack.Start(s, fromstack.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Server.Close() })
+	l := startLocal(t, exampleStack(t).Template, fromstack.Options{Dir: t.TempDir()})
+	s := l.Stack
 	for _, id := range s.UserIDs {
 		props, err := l.UserProperties(id)
 		if err != nil {

@@ -2,7 +2,6 @@ package cfntemplate
 
 import (
 	"encoding/json"
-	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -11,15 +10,15 @@ import (
 func testEnv() Env {
 	return Env{
 		Partition: "aws",
-		Region:    testRegion,
-		Account:   testAccount,
+		Region:    "eu-west-1",
+		Account:   "123456789012",
 		Refs: map[string]string{
 			"AWS::StackName": "RdsIamStack",
 			"DbUserParam":    "app_user",
 			"AppRole":        "RdsIamStack-AppRole-1A2B3C",
 		},
 		Attrs: map[string]string{
-			"DatabaseClusterABCD1234.DBClusterResourceId": testCluster,
+			"DatabaseClusterABCD1234.DBClusterResourceId": "cluster-ABCDEFGHIJKL",
 			"DatabaseClusterABCD1234.Endpoint.Address":    "db.example.internal",
 		},
 	}
@@ -38,7 +37,8 @@ func decode(t *testing.T, s string) any {
 
 func TestResolve(t *testing.T) {
 	env := testEnv()
-	appUser := dbUserARN(env.Region, env.Account, env.Attrs["DatabaseClusterABCD1234.DBClusterResourceId"], env.Refs["DbUserParam"])
+	// The rds-db:connect resource of the user in DbUserParam.
+	appUser := "arn:aws:rds-db:eu-west-1:123456789012:dbuser:cluster-ABCDEFGHIJKL/app_user"
 	tests := []struct {
 		name string
 		in   string
@@ -157,15 +157,4 @@ func TestResolveRejectsCyclesAndForeignTypes(t *testing.T) {
 			t.Errorf("Resolve(%T) succeeded, want an error", v)
 		}
 	}
-}
-
-const (
-	testRegion  = "eu-west-1"
-	testAccount = "123456789012"
-	testCluster = "cluster-ABCDEFGHIJKL"
-)
-
-// dbUserARN builds the resource ARN rds-db:connect is authorized against.
-func dbUserARN(region, account, clusterResourceID, user string) string {
-	return fmt.Sprintf("arn:aws:rds-db:%s:%s:dbuser:%s/%s", region, account, clusterResourceID, user)
 }

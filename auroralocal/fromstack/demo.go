@@ -15,34 +15,24 @@ import (
 )
 
 // Demo runs the whole login path on the engine and writes each step and
-// its result to w: the bootstrap creates the stack's first database user
-// with the real custom-resource handler, then the real query handler, with
-// a token signed by the query role's keys, asks whoami, writes and reads
-// the sample table, and tries a statement the grants do not allow; last,
-// the bootstrap role's keys try to log in and are refused. It returns an
-// error if any step that should work does not, or a refusal does not
-// happen.
+// its result to w: every database user of the stack is created by its own
+// provider's handler (the real custom-resource handler), then the real
+// query handler of the first query function, with a token signed by its
+// role's keys, asks whoami, writes and reads the sample table, and tries a
+// statement the grants do not allow; last, the first user handler's role
+// keys try to log in and are refused. It returns an error if any step that
+// should work does not, or a refusal does not happen.
 func (l *Local) Demo(ctx context.Context, w io.Writer) error {
 	step := func(format string, args ...any) { fmt.Fprintf(w, "==> "+format+"\n", args...) }
-	userID := l.Stack.UserIDs[0]
 
 	step("%s playing Aurora MySQL, listening on %s (region %s, cluster resource id %s)",
 		engineTitle(l.Server.Name()), l.Server.Endpoint(), l.Server.Region(), l.Stack.ClusterResourceID())
 
-	props, err := l.UserProperties(userID)
-	if err != nil {
-		return err
+	for _, userID := range l.Stack.UserIDs {
+		if err := l.demoCreate(ctx, w, step, userID); err != nil {
+			return err
+		}
 	}
-	step("bootstrap: Create %s (user %v on database %v, privileges %v)", userID, props["UserName"], props["DatabaseName"], props["Privileges"])
-	resp, err := l.BootstrapHandler(nil).Handle(ctx, l.UserEvent("Create", userID, "", props, nil))
-	if err != nil {
-		return fmt.Errorf("bootstrap: %w", err)
-	}
-	summary, err := l.UserSummary(fmt.Sprint(props["UserName"]))
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "    physical id %s; %s\n", resp.PhysicalResourceID, summary)
 
 	cfg, err := l.QueryConfig(l.QueryKeys)
 	if err != nil {
@@ -99,10 +89,29 @@ func (l *Local) Demo(ctx context.Context, w io.Writer) error {
 	return nil
 }
 
+// demoCreate is Demo's step that creates user resource userID.
+func (l *Local) demoCreate(ctx context.Context, w io.Writer, step func(string, ...any), userID string) error {
+	props, err := l.UserProperties(userID)
+	if err != nil {
+		return err
+	}
+	step("custom resource: Create %s (user %v on database %v, privileges %v)", userID, props["UserName"], props["DatabaseName"], props["Privileges"])
+	resp, err := l.CreateUser(ctx, userID)
+	if err != nil {
+		return err
+	}
+	summary, err := l.UserSummary(fmt.Sprint(props["UserName"]))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "    physical id %s; %s\n", resp.PhysicalResourceID, summary)
+	return nil
+}
+
 // WriteClientFiles writes what standard tools need to log in to the
 // engine, into dir: ca.pem (the engine's CA) and credentials (an AWS
-// shared-credentials file with profile rdsiam-local holding the query
-// role's test keys, mode 0600). Nothing secret is printed.
+// shared-credentials file with profile rdsiam-local holding the first query
+// function role's test keys, mode 0600). Nothing secret is printed.
 func (l *Local) WriteClientFiles(dir string) (caPath, credPath string, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", "", err

@@ -1,6 +1,7 @@
 package fromstack
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
@@ -157,6 +158,24 @@ func (l *Local) UserHandler(userID string, logger *slog.Logger) (*dbuser.Handler
 		return nil, err
 	}
 	return l.handler(f, logger), nil
+}
+
+// CreateUser delivers the Create of user resource userID, with the
+// properties the template gives it, to its own provider's handler.
+func (l *Local) CreateUser(ctx context.Context, userID string) (dbuser.Response, error) {
+	props, err := l.UserProperties(userID)
+	if err != nil {
+		return dbuser.Response{}, err
+	}
+	h, err := l.UserHandler(userID, nil)
+	if err != nil {
+		return dbuser.Response{}, err
+	}
+	resp, err := h.Handle(ctx, l.UserEvent("Create", userID, "", props, nil))
+	if err != nil {
+		return dbuser.Response{}, fmt.Errorf("fromstack: create %s: %w", userID, err)
+	}
+	return resp, nil
 }
 
 func (l *Local) handler(f Function, logger *slog.Logger) *dbuser.Handler {

@@ -133,27 +133,11 @@ func TestTwoProvidersOnTheStandIn(t *testing.T) {
 		{"provider B's role may not", denied, map[string]bool{"OrdersUser": true, "ReportsUser": false}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := FromTemplate(tc.tp)
-			if err != nil {
-				t.Fatal(err)
-			}
-			l, err := Start(s, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { l.Server.Close() })
+			s, l := startLocal(t, tc.tp)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			for _, id := range s.UserIDs {
-				props, err := l.UserProperties(id)
-				if err != nil {
-					t.Fatal(err)
-				}
-				h, err := l.UserHandler(id, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				_, err = h.Handle(ctx, l.UserEvent("Create", id, "", props, nil))
+				_, err := l.CreateUser(ctx, id)
 				if want := tc.created[id]; want != (err == nil) || (!want && !strings.Contains(err.Error(), "ProviderBHandlerRole")) {
 					t.Fatalf("Create %s: err = %v, want success %v (a refusal naming the role)", id, err, want)
 				}
@@ -176,6 +160,21 @@ func TestTwoProvidersOnTheStandIn(t *testing.T) {
 	}
 }
 
+// startLocal starts the stand-in for tp, closed when t ends.
+func startLocal(t *testing.T, tp *cfntemplate.Template) (*Stack, *Local) {
+	t.Helper()
+	s, err := FromTemplate(tp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := Start(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Server.Close() })
+	return s, l
+}
+
 // logsIn reports whether function fn's configuration, signing with keys,
 // gets a session.
 func logsIn(t *testing.T, l *Local, fn string, keys aws.Credentials) bool {
@@ -193,4 +192,19 @@ func logsIn(t *testing.T, l *Local, fn string, keys aws.Credentials) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return db.PingContext(ctx) == nil
+}
+
+// TestDemoTwoProviders: the demo creates every user with its own
+// provider's handler before the first query function logs in.
+func TestDemoTwoProviders(t *testing.T) {
+	_, l := startLocal(t, twoProviders(t))
+	var out strings.Builder
+	if err := l.Demo(context.Background(), &out); err != nil {
+		t.Fatalf("Demo: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"Create OrdersUser", "Create ReportsUser", "as orders_api", "refused as expected"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
 }

@@ -76,9 +76,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// The credentials file holds the first query function's keys: log in
+	// as the user its environment names.
 	user := "app_user"
-	if props, err := local.UserProperties(stack.UserIDs[0]); err == nil {
-		user = fmt.Sprint(props["UserName"])
+	if env, err := stack.FunctionEnv(local.Env, local.Server.Port()); err == nil {
+		user = env["DB_USER"]
 	}
 	fmt.Printf(`
 ==> serving on %[1]s until Ctrl-C. Log in with standard tools:
