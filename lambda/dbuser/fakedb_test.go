@@ -117,7 +117,9 @@ func (c *fakeConn) Prepare(string) (driver.Stmt, error) {
 func (c *fakeConn) Close() error              { return nil }
 func (c *fakeConn) Begin() (driver.Tx, error) { return nil, errors.New("fake: no transactions") }
 
-// fakeSecrets is a SecretSource with a canned answer.
+// fakeSecrets is a SecretSource with a canned answer that counts its
+// calls. internal/standin.Secrets is the fake every other package shares;
+// it imports this package, so these in-package tests cannot use it.
 type fakeSecrets struct {
 	secret MasterSecret
 	err    error
