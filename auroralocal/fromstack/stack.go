@@ -1,7 +1,7 @@
 // Package fromstack runs a synthesized rdsiam stack against the local
 // Aurora stand-in: the stand-in authorizes logins with the IAM policies the
-// template gives each role, the bootstrap handler receives the custom
-// resource's properties from the template, and the query function gets the
+// template gives each role, each user provider's handler receives its
+// users' properties from the template, and each query function gets the
 // environment the template gives it. Only the addresses differ (the
 // stand-in's host, port and cluster resource id replace the cluster's
 // attributes), so a wrong policy, property or variable in the stack fails
