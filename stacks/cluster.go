@@ -11,8 +11,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// ClusterProps configures Cluster. Validate with Config.Validate first; the
-// construct checks again the fields it depends on.
+// ClusterProps configures Cluster. NewCluster checks every field with the
+// rules of the context key that sets it in the app (see Config) and names
+// the field, not the key, when one is refused.
 type ClusterProps struct {
 	Network *Network
 	// EngineVersion is "3.MM.P" (see Config.EngineVersion).

@@ -234,3 +234,25 @@ func tableKey(t *testing.T, name string) configKey {
 	t.Fatalf("no key %q in the table", name)
 	return configKey{}
 }
+
+// TestEngineVersionAtLeast: the version floors (MinEngineVersion,
+// AutoPauseMinEngineVersion) compare minor, then patch, as numbers.
+func TestEngineVersionAtLeast(t *testing.T) {
+	for _, tc := range []struct {
+		v, floor string
+		want     bool
+	}{
+		{MinEngineVersion, MinEngineVersion, true},
+		{"3.03.9", "3.04.0", false},
+		{"3.04.1", "3.04.0", true},
+		{"3.10.0", "3.08.0", true},
+		{"3.08.1", "3.08.2", false},
+		{"3.08.10", "3.08.2", true},
+		{"3.4", "3.04.0", false},
+		{"8.0.mysql_aurora.3.08.2", "3.04.0", false},
+	} {
+		if got := engineVersionAtLeast(tc.v, tc.floor); got != tc.want {
+			t.Errorf("engineVersionAtLeast(%q, %q) = %v, want %v", tc.v, tc.floor, got, tc.want)
+		}
+	}
+}

@@ -92,7 +92,7 @@ func TestClusterPropsErrors(t *testing.T) {
 		{"provisioned", func(p *ClusterProps) { p.Writer, p.MinCapacity, p.MaxCapacity = WriterProvisioned, 0, 0 }, "", nil},
 		{"engine below the minimum", func(p *ClusterProps) { p.EngineVersion = "3.03.0" }, "ClusterProps.EngineVersion",
 			[]string{`cluster C: ClusterProps.EngineVersion "3.03.0" is not valid (allowed an Aurora MySQL 3 version "3.MM.P" at or above 3.04.0`}},
-		{"patch below the minimum's", func(p *ClusterProps) { p.EngineVersion = "3.04.0" }, "", nil},
+		{"the minimum itself", func(p *ClusterProps) { p.EngineVersion = MinEngineVersion }, "", nil},
 		{"no writer", func(p *ClusterProps) { p.Writer = "" }, "ClusterProps.Writer", []string{`"serverless-v2" or "provisioned"`}},
 		{"class without IAM auth", func(p *ClusterProps) { p.Writer, p.InstanceClass = WriterProvisioned, "db.t3.small" }, "ClusterProps.InstanceClass",
 			[]string{`"db.t3.small" is not valid: IAM database authentication is not supported on this class`}},
