@@ -169,27 +169,27 @@ func (props ClusterProps) validate(id string) error {
 	if props.Network == nil {
 		errs = append(errs, errors.New("ClusterProps.Network is required"))
 	}
-	check(&errs, "ClusterProps.EngineVersion", props.EngineVersion, engineVersionRule)
-	check(&errs, "ClusterProps.Writer", props.Writer, writerRule)
+	checkProp(&errs, "ClusterProps.EngineVersion", props.EngineVersion, engineVersionRule)
+	checkProp(&errs, "ClusterProps.Writer", props.Writer, writerRule)
 	switch props.Writer {
 	case WriterProvisioned:
-		check(&errs, "ClusterProps.InstanceClass", props.InstanceClass, instanceClassRule)
+		checkProp(&errs, "ClusterProps.InstanceClass", props.InstanceClass, instanceClassRule)
 	case WriterServerlessV2:
-		check(&errs, "ClusterProps.MinCapacity", props.MinCapacity, minCapacityRule)
-		check(&errs, "ClusterProps.MaxCapacity", props.MaxCapacity, maxCapacityRule)
+		checkProp(&errs, "ClusterProps.MinCapacity", props.MinCapacity, minCapacityRule)
+		checkProp(&errs, "ClusterProps.MaxCapacity", props.MaxCapacity, maxCapacityRule)
 		if props.MaxCapacity < props.MinCapacity {
 			errs = append(errs, &PropsError{Field: "ClusterProps.MaxCapacity", Value: props.MaxCapacity,
 				Reason: fmt.Sprintf("below MinCapacity (%g)", props.MinCapacity), Allowed: maxCapacityRule.allowed})
 		}
 		if props.MinCapacity == 0 && props.AutoPauseSeconds != 0 {
-			check(&errs, "ClusterProps.AutoPauseSeconds", props.AutoPauseSeconds, autoPauseRange.rule())
+			checkProp(&errs, "ClusterProps.AutoPauseSeconds", props.AutoPauseSeconds, autoPauseRange.rule())
 		}
 	}
-	check(&errs, "ClusterProps.BackupRetentionDays", props.BackupRetentionDays, backupRetentionRange.rule())
-	check(&errs, "ClusterProps.RemovalPolicy", props.RemovalPolicy, removalPolicyRule)
-	check(&errs, "ClusterProps.Readers", props.Readers, readersRange.rule())
+	checkProp(&errs, "ClusterProps.BackupRetentionDays", props.BackupRetentionDays, backupRetentionRange.rule())
+	checkProp(&errs, "ClusterProps.RemovalPolicy", props.RemovalPolicy, removalPolicyRule)
+	checkProp(&errs, "ClusterProps.Readers", props.Readers, readersRange.rule())
 	if props.IamAuthLogExport {
-		check(&errs, "ClusterProps.LogRetentionDays", props.LogRetentionDays, logRetentionRule)
+		checkProp(&errs, "ClusterProps.LogRetentionDays", props.LogRetentionDays, logRetentionRule)
 	}
 	return errs.err("cluster " + id)
 }

@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -254,5 +256,36 @@ func TestEngineVersionAtLeast(t *testing.T) {
 		if got := engineVersionAtLeast(tc.v, tc.floor); got != tc.want {
 			t.Errorf("engineVersionAtLeast(%q, %q) = %v, want %v", tc.v, tc.floor, got, tc.want)
 		}
+	}
+}
+
+// TestErrorsNameTableKeys: the rules between keys name keys by literal
+// (Key: "maxCapacity"); each such name must be a key of the table, so a
+// renamed key cannot leave an error pointing at a key that no longer exists.
+func TestErrorsNameTableKeys(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	literal := regexp.MustCompile(`(?:Key|ConcurrencyKey|PerContainerKey):\s*"([^"]+)"`)
+	known := ContextKeys()
+	seen := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range literal.FindAllStringSubmatch(string(src), -1) {
+			seen++
+			if !slices.Contains(known, m[1]) {
+				t.Errorf("%s: an error names context key %q, which is not in the key table", f, m[1])
+			}
+		}
+	}
+	if seen == 0 {
+		t.Fatal("found no key literals: the pattern no longer matches the code")
 	}
 }

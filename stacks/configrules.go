@@ -274,8 +274,8 @@ var grantsRule = identRule("database-level privileges: "+strings.Join(sqlident.A
 // its field ("ClusterProps.Readers"), so a caller sees every mistake at once.
 type propChecks []error
 
-// check applies r to the value of field.
-func check[T any](errs *propChecks, field string, v T, r rule[T]) {
+// checkProp applies r to the value of field.
+func checkProp[T any](errs *propChecks, field string, v T, r rule[T]) {
 	if p := r.apply(v); p != nil {
 		*errs = append(*errs, p.forProp(field, v))
 	}

@@ -132,7 +132,7 @@ func NewMonitoring(scope constructs.Construct, id string, props MonitoringProps)
 		return nil, fmt.Errorf("monitoring %s: Cluster and Function are required", id)
 	}
 	var errs propChecks
-	check(&errs, "MonitoringProps.AlarmTopicArn", props.AlarmTopicArn, alarmTopicArnRule)
+	checkProp(&errs, "MonitoringProps.AlarmTopicArn", props.AlarmTopicArn, alarmTopicArnRule)
 	if err := errs.err("monitoring " + id); err != nil {
 		return nil, err
 	}

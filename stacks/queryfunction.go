@@ -156,18 +156,18 @@ func (props QueryFunctionProps) validate(id string) error {
 	if props.User == nil || props.Network == nil || props.Cluster == nil {
 		errs = append(errs, errors.New("QueryFunctionProps.Network, Cluster and User are required"))
 	}
-	check(&errs, "QueryFunctionProps.MemoryMB", props.MemoryMB, functionMemoryRange.rule())
-	check(&errs, "QueryFunctionProps.TimeoutSeconds", props.TimeoutSeconds, functionTimeoutRange.rule())
-	check(&errs, "QueryFunctionProps.ReservedConcurrency", props.ReservedConcurrency,
+	checkProp(&errs, "QueryFunctionProps.MemoryMB", props.MemoryMB, functionMemoryRange.rule())
+	checkProp(&errs, "QueryFunctionProps.TimeoutSeconds", props.TimeoutSeconds, functionTimeoutRange.rule())
+	checkProp(&errs, "QueryFunctionProps.ReservedConcurrency", props.ReservedConcurrency,
 		intRange{min: 0, max: reservedConcurrencyRange.max, note: "0 reserves none"}.rule())
-	check(&errs, "QueryFunctionProps.MaxConnections", props.MaxConnections, maxConnectionsRange.rule())
-	check(&errs, "QueryFunctionProps.MaxNewConnectionsPerSecond", props.MaxNewConnectionsPerSecond, newConnsRange.rule())
-	check(&errs, "QueryFunctionProps.AccessDeniedRetrySeconds", props.AccessDeniedRetrySeconds, accessDeniedRetryRange.rule())
-	check(&errs, "QueryFunctionProps.DialTimeoutSeconds", props.DialTimeoutSeconds, dialTimeoutRange.rule())
+	checkProp(&errs, "QueryFunctionProps.MaxConnections", props.MaxConnections, maxConnectionsRange.rule())
+	checkProp(&errs, "QueryFunctionProps.MaxNewConnectionsPerSecond", props.MaxNewConnectionsPerSecond, newConnsRange.rule())
+	checkProp(&errs, "QueryFunctionProps.AccessDeniedRetrySeconds", props.AccessDeniedRetrySeconds, accessDeniedRetryRange.rule())
+	checkProp(&errs, "QueryFunctionProps.DialTimeoutSeconds", props.DialTimeoutSeconds, dialTimeoutRange.rule())
 	readTimeout := readTimeoutRange
 	readTimeout.max = min(readTimeout.max, props.TimeoutSeconds-1)
 	readTimeout.note = fmt.Sprintf("below TimeoutSeconds, %d", props.TimeoutSeconds)
-	check(&errs, "QueryFunctionProps.ReadTimeoutSeconds", props.ReadTimeoutSeconds, readTimeout.rule())
+	checkProp(&errs, "QueryFunctionProps.ReadTimeoutSeconds", props.ReadTimeoutSeconds, readTimeout.rule())
 	if props.ReadFromReaders && props.Cluster != nil && props.Cluster.readers == 0 {
 		errs = append(errs, errors.New("QueryFunctionProps.ReadFromReaders needs a cluster with readers (ClusterProps.Readers), and this one has none"))
 	}

@@ -67,7 +67,7 @@ func NewProxy(scope constructs.Construct, id string, props ProxyProps) (*Proxy, 
 		return nil, fmt.Errorf("proxy %s: Cluster and Network are required", id)
 	}
 	var errs propChecks
-	check(&errs, "ProxyProps.MaxConnectionsPercent", props.MaxConnectionsPercent, intRange{min: 0, max: 100, unit: "percent", note: "0: RDS's default, 100"}.rule())
+	checkProp(&errs, "ProxyProps.MaxConnectionsPercent", props.MaxConnectionsPercent, intRange{min: 0, max: 100, unit: "percent", note: "0: RDS's default, 100"}.rule())
 	if err := errs.err("proxy " + id); err != nil {
 		return nil, err
 	}
