@@ -16,7 +16,7 @@ CDK = node=$$($(DEV) node) && JSII_NODE="$$node" "$$node" $(CURDIR)/node_modules
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: setup synth synth-fast app check-aws deploy diff destroy bootstrap test snapshots vet fuzz race bench local clean mariadb-plugin
+.PHONY: setup synth synth-fast app check-aws deploy diff destroy bootstrap test snapshots docs vet fuzz race bench local clean mariadb-plugin
 
 setup: node_modules/.installed $(DEV)
 	go mod download
@@ -75,6 +75,11 @@ test: setup
 
 snapshots: setup
 	UPDATE_SNAPSHOTS=1 go test ./test -run TestSnapshots
+
+# docs/configuration.md's key table, generated from stacks/configkeys.go
+# (a test fails while it differs).
+docs:
+	go test ./stacks -run TestConfigurationDocs -update
 
 vet:
 	go vet ./...

@@ -8,7 +8,7 @@ import (
 )
 
 // Aurora MySQL's max_connections, as the synth computes it to check the
-// connection budget (CheckConnectionBudget). Both tables are AWS's
+// connection budget (ConnectionBudget.Check, from Config.Validate). Both tables are AWS's
 // published defaults for the parameter group rdsiam creates (it does not
 // set max_connections); between two rows the smaller figure is used, so the
 // check errs on the side of refusing.
@@ -49,8 +49,8 @@ func lookup(rows []capacityRow, capacity float64) (int, bool) {
 	return conns, ok
 }
 
-// instanceMemoryGiB is the memory of the Aurora MySQL instance classes the
-// budget knows, from the Aurora User Guide's "Hardware specifications for
+// The memory of the Aurora MySQL instance classes the budget knows
+// (InstanceMemoryGiB), from the Aurora User Guide's "Hardware specifications for
 // DB instance classes": burstable classes come in medium (4 GiB) and large
 // (8 GiB); memory-optimized r classes have 8 GiB per vCPU (large = 2 vCPU
 // = 16 GiB), x2g 16 GiB per vCPU.

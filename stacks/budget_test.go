@@ -277,7 +277,7 @@ func TestOperationsKeysFromContext(t *testing.T) {
 	}
 	for _, key := range []string{"connectionHeadroom", "dialTimeoutSeconds", "autoPauseSeconds", "iamAuthLogExport",
 		"logRetentionDays", "alarms", "alarmTopicArn", "dashboard"} {
-		if !slices.Contains(ContextKeys, key) {
+		if !slices.Contains(ContextKeys(), key) {
 			t.Errorf("ContextKeys lacks %q", key)
 		}
 	}

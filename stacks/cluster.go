@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -10,8 +11,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// ClusterProps configures Cluster. Validate with Config.Validate first; the
-// construct checks again the fields it depends on.
+// ClusterProps configures Cluster. NewCluster checks every field with the
+// rules of the context key that sets it in the app (see Config) and names
+// the field, not the key, when one is refused.
 type ClusterProps struct {
 	Network *Network
 	// EngineVersion is "3.MM.P" (see Config.EngineVersion).
@@ -25,8 +27,8 @@ type ClusterProps struct {
 	// RemovalPolicy is "snapshot", "retain" or "destroy".
 	RemovalPolicy string
 	// AutoPauseSeconds is the idle time before a Serverless v2 writer with
-	// MinCapacity 0 pauses, 300-86400. Default: 0 means 300; unused
-	// unless MinCapacity is 0.
+	// MinCapacity 0 pauses, MinAutoPauseSeconds to MaxAutoPauseSeconds.
+	// Default: 0 means MinAutoPauseSeconds; unused unless MinCapacity is 0.
 	AutoPauseSeconds int
 	// IamAuthLogExport exports the iam-db-auth-error log to CloudWatch
 	// Logs, kept LogRetentionDays (one of CloudWatch's retentions).
@@ -58,7 +60,7 @@ const MasterUserName = "admin"
 // encrypted, TLS required by the server, and generated master credentials
 // in Secrets Manager (used only by the bootstrap).
 func NewCluster(scope constructs.Construct, id string, props ClusterProps) (*Cluster, error) {
-	if err := validateEngineVersion(props.EngineVersion); err != nil {
+	if err := props.validate(id); err != nil {
 		return nil, err
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
@@ -94,25 +96,12 @@ func NewCluster(scope constructs.Construct, id string, props ClusterProps) (*Clu
 		})
 		minCap, maxCap = jsii.Number(props.MinCapacity), jsii.Number(props.MaxCapacity)
 	case WriterProvisioned:
-		if err := validateInstanceClass(props.InstanceClass); err != nil {
-			return nil, err
-		}
 		writer = awsrds.ClusterInstance_Provisioned(jsii.String("Writer"), &awsrds.ProvisionedClusterInstanceProps{
 			InstanceType:            awsec2.NewInstanceType(jsii.String(props.InstanceClass[len("db."):])),
 			CaCertificate:           awsrds.CaCertificate_RDS_CA_RSA2048_G1(),
 			PubliclyAccessible:      jsii.Bool(false),
 			AutoMinorVersionUpgrade: jsii.Bool(true),
 		})
-	default:
-		return nil, &ConfigError{Key: "writer", Value: props.Writer, Allowed: fmt.Sprintf("%q or %q", WriterServerlessV2, WriterProvisioned)}
-	}
-
-	removal, err := removalPolicy(props.RemovalPolicy)
-	if err != nil {
-		return nil, err
-	}
-	if props.Readers < 0 || props.Readers > MaxReaders {
-		return nil, &ConfigError{Key: "readers", Value: props.Readers, Allowed: fmt.Sprintf("0 to %d", MaxReaders)}
 	}
 	var readers *[]awsrds.IClusterInstance
 	if props.Readers > 0 {
@@ -125,15 +114,9 @@ func NewCluster(scope constructs.Construct, id string, props ClusterProps) (*Clu
 		if seconds == 0 {
 			seconds = MinAutoPauseSeconds
 		}
-		if seconds < MinAutoPauseSeconds || seconds > MaxAutoPauseSeconds {
-			return nil, &ConfigError{Key: "autoPauseSeconds", Value: seconds, Allowed: fmt.Sprintf("%d to %d seconds", MinAutoPauseSeconds, MaxAutoPauseSeconds)}
-		}
 		autoPause = awscdk.Duration_Seconds(jsii.Number(float64(seconds)))
 	}
-	logs, err := newAuthLogExport(c, props)
-	if err != nil {
-		return nil, err
-	}
+	logs := newAuthLogExport(c, props)
 	cl.DB = awsrds.NewDatabaseCluster(c, jsii.String("Database"), &awsrds.DatabaseClusterProps{
 		ServerlessV2AutoPauseDuration: autoPause,
 		CloudwatchLogsExports:         logs.exports,
@@ -157,7 +140,7 @@ func NewCluster(scope constructs.Construct, id string, props ClusterProps) (*Clu
 		SecurityGroups:           &[]awsec2.ISecurityGroup{cl.SecurityGroup},
 		DeletionProtection:       jsii.Bool(props.DeletionProtection),
 		Backup:                   &awsrds.BackupProps{Retention: awscdk.Duration_Days(jsii.Number(float64(props.BackupRetentionDays)))},
-		RemovalPolicy:            removal,
+		RemovalPolicy:            removalPolicies[props.RemovalPolicy],
 		CopyTagsToSnapshot:       jsii.Bool(true),
 	})
 	if !props.DeletionProtection {
@@ -172,16 +155,43 @@ func NewCluster(scope constructs.Construct, id string, props ClusterProps) (*Clu
 	return cl, nil
 }
 
-func removalPolicy(s string) (awscdk.RemovalPolicy, error) {
-	switch s {
-	case "snapshot":
-		return awscdk.RemovalPolicy_SNAPSHOT, nil
-	case "retain":
-		return awscdk.RemovalPolicy_RETAIN, nil
-	case "destroy":
-		return awscdk.RemovalPolicy_DESTROY, nil
+// removalPolicies are the RemovalPolicy values removalPolicyRule allows.
+var removalPolicies = map[string]awscdk.RemovalPolicy{
+	"snapshot": awscdk.RemovalPolicy_SNAPSHOT,
+	"retain":   awscdk.RemovalPolicy_RETAIN,
+	"destroy":  awscdk.RemovalPolicy_DESTROY,
+}
+
+// validate checks every field NewCluster relies on, with the same rules as
+// the context keys that set them in the app, and names the field.
+func (props ClusterProps) validate(id string) error {
+	var errs propChecks
+	if props.Network == nil {
+		errs = append(errs, errors.New("ClusterProps.Network is required"))
 	}
-	return "", &ConfigError{Key: "removalPolicy", Value: s, Allowed: `"snapshot", "retain" or "destroy"`}
+	checkProp(&errs, "ClusterProps.EngineVersion", props.EngineVersion, engineVersionRule)
+	checkProp(&errs, "ClusterProps.Writer", props.Writer, writerRule)
+	switch props.Writer {
+	case WriterProvisioned:
+		checkProp(&errs, "ClusterProps.InstanceClass", props.InstanceClass, instanceClassRule)
+	case WriterServerlessV2:
+		checkProp(&errs, "ClusterProps.MinCapacity", props.MinCapacity, minCapacityRule)
+		checkProp(&errs, "ClusterProps.MaxCapacity", props.MaxCapacity, maxCapacityRule)
+		if props.MaxCapacity < props.MinCapacity {
+			errs = append(errs, &PropsError{Field: "ClusterProps.MaxCapacity", Value: props.MaxCapacity,
+				Reason: fmt.Sprintf("below MinCapacity (%g)", props.MinCapacity), Allowed: maxCapacityRule.allowed})
+		}
+		if props.MinCapacity == 0 && props.AutoPauseSeconds != 0 {
+			checkProp(&errs, "ClusterProps.AutoPauseSeconds", props.AutoPauseSeconds, autoPauseRange.rule())
+		}
+	}
+	checkProp(&errs, "ClusterProps.BackupRetentionDays", props.BackupRetentionDays, backupRetentionRange.rule())
+	checkProp(&errs, "ClusterProps.RemovalPolicy", props.RemovalPolicy, removalPolicyRule)
+	checkProp(&errs, "ClusterProps.Readers", props.Readers, readersRange.rule())
+	if props.IamAuthLogExport {
+		checkProp(&errs, "ClusterProps.LogRetentionDays", props.LogRetentionDays, logRetentionRule)
+	}
+	return errs.err("cluster " + id)
 }
 
 // AllowFrom opens the database port to peer, and only to it.

@@ -41,8 +41,19 @@ func (c Config) meaninglessKeys() error {
 			}
 		}
 	}
-	// subnetIds, availabilityZones and secretsManagerEndpoint=false without
-	// vpcId are rejected by validateVpc.
+	if c.VpcID == "" {
+		const reason = "unused without vpcId (the stack creates its own VPC)"
+		if len(c.SubnetIDs) > 0 {
+			return &ConfigError{Key: "subnetIds", Value: c.SubnetIDs, Reason: reason, Allowed: "empty unless vpcId names an existing VPC"}
+		}
+		if len(c.AvailabilityZones) > 0 {
+			return &ConfigError{Key: "availabilityZones", Value: c.AvailabilityZones, Reason: reason, Allowed: "empty unless vpcId names an existing VPC"}
+		}
+		if !c.SecretsManagerEndpoint {
+			return &ConfigError{Key: "secretsManagerEndpoint", Value: c.SecretsManagerEndpoint,
+				Allowed: "true when the stack creates its own VPC (its isolated subnets have no other route to Secrets Manager)"}
+		}
+	}
 	return nil
 }
 
@@ -50,26 +61,27 @@ func (c Config) meaninglessKeys() error {
 // closest known key as a suggestion. Keys with a colon or an @ (CDK's
 // feature flags and lookups) are left alone.
 func CheckKeys(ctx map[string]any) error {
+	known := ContextKeys()
 	for _, key := range slices.Sorted(maps.Keys(ctx)) {
-		if strings.ContainsAny(key, ":@") || slices.Contains(ContextKeys, key) {
+		if strings.ContainsAny(key, ":@") || slices.Contains(known, key) {
 			continue
 		}
 		reason := "no such key"
-		if s := closestKey(key); s != "" {
+		if s := closestKey(key, known); s != "" {
 			reason = fmt.Sprintf("no such key; did you mean %q?", s)
 		}
-		return &ConfigError{Key: key, Value: ctx[key], Reason: reason, Allowed: "known keys: " + strings.Join(ContextKeys, ", ")}
+		return &ConfigError{Key: key, Value: ctx[key], Reason: reason, Allowed: "known keys: " + strings.Join(known, ", ")}
 	}
 	return nil
 }
 
-// closestKey is the known key nearest to key in edit distance, ignoring
+// closestKey is the key of known nearest to key in edit distance, ignoring
 // case, if it is near enough to be a typo: at most a third of the key's
 // length, and at least 1 (one slip in a short key); else a key with the
 // same start; otherwise "".
-func closestKey(key string) string {
+func closestKey(key string, known []string) string {
 	best, bestDist := "", -1
-	for _, k := range ContextKeys {
+	for _, k := range known {
 		d := editDistance(strings.ToLower(key), strings.ToLower(k))
 		if bestDist < 0 || d < bestDist {
 			best, bestDist = k, d
@@ -83,7 +95,7 @@ func closestKey(key string) string {
 	// is most of the key's first half and unique.
 	bestPrefix, n, ties := "", 0, 0
 	lower := strings.ToLower(key)
-	for _, k := range ContextKeys {
+	for _, k := range known {
 		p := commonPrefix(lower, strings.ToLower(k))
 		switch {
 		case p > n:

@@ -36,8 +36,8 @@ func DefaultHumanUsers() []HumanUser {
 }
 
 // humanUsersAllowed describes the key for error messages.
-const humanUsersAllowed = `a JSON array of at most 10 objects {"name": "<user>", "grants": ["SELECT", ...]}, ` +
-	`e.g. [{"name":"people_ro","grants":["SELECT","SHOW VIEW"]}]; [] for none`
+var humanUsersAllowed = fmt.Sprintf(`a JSON array of at most %d objects {"name": "<user>", "grants": ["SELECT", ...]}, `+
+	`e.g. [{"name":"people_ro","grants":["SELECT","SHOW VIEW"]}]; [] for none`, MaxHumanUsers)
 
 // HumanUserPolicyName is the name of the managed policy that lets a person
 // log in as user: "<stack>-connect-<user>". Names are unique per account,

@@ -32,14 +32,12 @@ type authLogExport struct {
 // itself, so its retention is set by CDK's log-retention function; that
 // function gets our role instead of CDK's default, which would carry the AWS
 // managed AWSLambdaBasicExecutionRole (logs on every log group).
-func newAuthLogExport(scope constructs.Construct, props ClusterProps) (authLogExport, error) {
+// ClusterProps.validate has checked LogRetentionDays.
+func newAuthLogExport(scope constructs.Construct, props ClusterProps) authLogExport {
 	if !props.IamAuthLogExport {
-		return authLogExport{}, nil
+		return authLogExport{}
 	}
-	retention, ok := logRetention[props.LogRetentionDays]
-	if !ok {
-		return authLogExport{}, &ConfigError{Key: "logRetentionDays", Value: props.LogRetentionDays, Allowed: "one of CloudWatch Logs' retentions (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)"}
-	}
+	retention := logRetention[props.LogRetentionDays]
 	stack := awscdk.Stack_Of(scope)
 	role := awsiam.NewRole(scope, jsii.String("LogRetentionRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
@@ -61,5 +59,5 @@ func newAuthLogExport(scope constructs.Construct, props ClusterProps) (authLogEx
 			Reason: "CDK's log-retention function adds logs:PutRetentionPolicy and logs:DeleteRetentionPolicy on * to whatever role it is given (aws-logs/lib/log-retention.js), because Aurora names the exported log group after the cluster; the statement grants nothing else."},
 		nagRule{ID: "AwsSolutions-IAM5", AppliesToRegex: `^Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/lambda/.*-LogRetention\*$`,
 			Reason: "The log-retention function's own log group: CloudFormation generates the function's name from the stack name and CDK's singleton id, so only the prefix is known at synth."})
-	return authLogExport{exports: jsii.Strings(IamAuthErrorLog), retention: retention, role: role}, nil
+	return authLogExport{exports: jsii.Strings(IamAuthErrorLog), retention: retention, role: role}
 }

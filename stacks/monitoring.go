@@ -10,6 +10,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
 	"github.com/rdsiam/rdsiam/lambda/opsmetrics"
 )
 
@@ -96,7 +97,7 @@ func iamFailureAlarm(id, metric string, periods float64, description string) Ala
 // AlarmSpecs are the alarms Monitoring creates, in order.
 var AlarmSpecs = []AlarmSpec{
 	iamFailureAlarm("IamAuthThrottled", "IamDbAuthConnectionFailureThrottling", 1,
-		"Aurora refused IAM logins for throttling (about 200 new IAM connections a second). Lower maxNewConnectionsPerSecond or functionReservedConcurrency, keep pools warm (maxConnections), or move callers behind one pool."),
+		fmt.Sprintf("Aurora refused IAM logins for throttling (about %d new IAM connections a second). Lower maxNewConnectionsPerSecond or functionReservedConcurrency, keep pools warm (maxConnections), or move callers behind one pool.", iamdb.MaxNewConnsPerSecondLimit)),
 	iamFailureAlarm("IamAuthDenied", "IamDbAuthConnectionFailureInsufficientPermissions", 2,
 		"IAM logins refused for missing permission for 10 minutes (longer than policy propagation). Check the caller's rds-db:connect policy names this cluster's resource id and the user; see the iam-db-auth-error log."),
 	iamFailureAlarm("IamAuthInvalidToken", "IamDbAuthConnectionFailureInvalidToken", 1,
@@ -130,8 +131,10 @@ func NewMonitoring(scope constructs.Construct, id string, props MonitoringProps)
 	if props.Cluster == nil || props.Function == nil {
 		return nil, fmt.Errorf("monitoring %s: Cluster and Function are required", id)
 	}
-	if props.AlarmTopicArn != "" && !snsTopicArnPattern.MatchString(props.AlarmTopicArn) {
-		return nil, &ConfigError{Key: "alarmTopicArn", Value: props.AlarmTopicArn, Allowed: "an existing SNS topic ARN like \"arn:aws:sns:eu-west-1:123456789012:ops\""}
+	var errs propChecks
+	checkProp(&errs, "MonitoringProps.AlarmTopicArn", props.AlarmTopicArn, alarmTopicArnRule)
+	if err := errs.err("monitoring " + id); err != nil {
+		return nil, err
 	}
 	m := &Monitoring{Construct: constructs.NewConstruct(scope, jsii.String(id)), Alarms: map[string]awscloudwatch.Alarm{}, props: props}
 	if props.Alarms {

@@ -2,19 +2,19 @@ package stacks
 
 import (
 	"fmt"
-	"regexp"
-	"slices"
-	"strconv"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+
+	"github.com/rdsiam/rdsiam/lambda/iamdb"
 )
 
 // Scale to zero (Aurora Serverless v2 auto-pause).
 const (
-	// AutoPauseMinEngineMinor: minCapacity 0 needs Aurora MySQL 3.08.0 or
-	// later (Aurora User Guide, "Scaling to Zero ACUs with automatic pause
-	// and resume").
-	AutoPauseMinEngineMinor = 8
+	// AutoPauseMinEngineVersion: minCapacity 0 needs Aurora MySQL 3.08.0
+	// or later (Aurora User Guide, "Scaling to Zero ACUs with automatic
+	// pause and resume").
+	AutoPauseMinEngineVersion = "3.08.0"
 	// ResumeSeconds is what a first login after a pause may wait for the
 	// writer to resume: about 15 s after a short pause and about 30 s
 	// after one longer than a day, per the same guide. The connector's
@@ -23,11 +23,12 @@ const (
 	// AutoPause bounds, CloudFormation's SecondsUntilAutoPause.
 	MinAutoPauseSeconds = 300
 	MaxAutoPauseSeconds = 86400
-	// MaxDialTimeoutSeconds is iamdb.MaxDialTimeout.
-	MaxDialTimeoutSeconds = 60
+	// MaxDialTimeoutSeconds is iamdb.MaxDialTimeout, which the query
+	// function's connector enforces.
+	MaxDialTimeoutSeconds = int(iamdb.MaxDialTimeout / time.Second)
 )
 
-// LogRetentionDays are the retentions CloudWatch Logs accepts.
+// logRetention maps the retentions CloudWatch Logs accepts, in days, to CDK's.
 var logRetention = map[int]awslogs.RetentionDays{
 	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS, 5: awslogs.RetentionDays_FIVE_DAYS,
 	7: awslogs.RetentionDays_ONE_WEEK, 14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
@@ -39,18 +40,10 @@ var logRetention = map[int]awslogs.RetentionDays{
 	3653: awslogs.RetentionDays_TEN_YEARS,
 }
 
-var snsTopicArnPattern = regexp.MustCompile(`^arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
-
-// validateOperations checks the keys of monitoring, the connection budget
-// and scale to zero; Validate calls it after every other check, so the
-// fields it relies on are already valid.
+// validateOperations checks how the keys of monitoring, the connection
+// budget and scale to zero combine; Validate calls it after each key's own
+// rule, so every field it relies on is already in range.
 func (c Config) validateOperations() error {
-	if c.ConnectionHeadroom < 0 || c.ConnectionHeadroom > 16000 {
-		return &ConfigError{Key: "connectionHeadroom", Value: c.ConnectionHeadroom, Allowed: "0 to 16000 connections kept free for people and maintenance"}
-	}
-	if c.DialTimeoutSeconds < 1 || c.DialTimeoutSeconds > MaxDialTimeoutSeconds {
-		return &ConfigError{Key: "dialTimeoutSeconds", Value: c.DialTimeoutSeconds, Allowed: fmt.Sprintf("1 to %d seconds", MaxDialTimeoutSeconds)}
-	}
 	if err := c.validateAutoPause(); err != nil {
 		return err
 	}
@@ -78,41 +71,24 @@ func (c Config) validateOperations() error {
 			return err
 		}
 	}
-	if _, ok := logRetention[c.LogRetentionDays]; !ok {
-		days := make([]int, 0, len(logRetention))
-		for d := range logRetention {
-			days = append(days, d)
-		}
-		slices.Sort(days)
-		return &ConfigError{Key: "logRetentionDays", Value: c.LogRetentionDays, Allowed: "one of CloudWatch Logs' retentions: " + fmt.Sprint(days)}
-	}
-	if c.AlarmTopicArn != "" && !snsTopicArnPattern.MatchString(c.AlarmTopicArn) {
-		return &ConfigError{Key: "alarmTopicArn", Value: c.AlarmTopicArn, Allowed: `"" (alarms without an action) or an existing SNS topic ARN like "arn:aws:sns:eu-west-1:123456789012:ops"`}
-	}
 	if c.AlarmTopicArn != "" && !c.Alarms {
 		return &ConfigError{Key: "alarmTopicArn", Value: c.AlarmTopicArn, Allowed: `"" while alarms is false (there would be no alarm to notify)`}
 	}
 	return nil
 }
 
-// validateAutoPause: minCapacity 0 needs a Serverless v2 writer on 3.08.0 or
-// later, and a first request after a pause must be able to wait for the
+// validateAutoPause: minCapacity 0 needs a Serverless v2 writer on
+// AutoPauseMinEngineVersion or later, and a first request after a pause must be able to wait for the
 // resume: the dial budget covers ResumeSeconds, and the function's timeout
 // covers that dial and a statement after it.
 func (c Config) validateAutoPause() error {
-	if c.AutoPauseSeconds < MinAutoPauseSeconds || c.AutoPauseSeconds > MaxAutoPauseSeconds {
-		return &ConfigError{Key: "autoPauseSeconds", Value: c.AutoPauseSeconds,
-			Allowed: fmt.Sprintf("%d to %d seconds idle before a paused writer (used with minCapacity 0)", MinAutoPauseSeconds, MaxAutoPauseSeconds)}
-	}
 	if c.Writer != WriterServerlessV2 || c.MinCapacity != 0 {
 		return nil
 	}
-	m := engineVersionPattern.FindStringSubmatch(c.EngineVersion)
-	minor, _ := strconv.Atoi(m[1])
-	if minor < AutoPauseMinEngineMinor {
+	if !engineVersionAtLeast(c.EngineVersion, AutoPauseMinEngineVersion) {
 		return &ConfigError{Key: "minCapacity", Value: c.MinCapacity,
-			Reason:  fmt.Sprintf("0 ACU (auto-pause) needs Aurora MySQL 3.08.0 or later; engineVersion is %q", c.EngineVersion),
-			Allowed: "0.5 to 256 ACUs, or 0 with engineVersion 3.08.0 or later"}
+			Reason:  fmt.Sprintf("0 ACU (auto-pause) needs Aurora MySQL %s or later; engineVersion is %q", AutoPauseMinEngineVersion, c.EngineVersion),
+			Allowed: minCapacityRule.allowed}
 	}
 	if c.DialTimeoutSeconds < ResumeSeconds {
 		return &ConfigError{Key: "dialTimeoutSeconds", Value: c.DialTimeoutSeconds,
@@ -123,7 +99,7 @@ func (c Config) validateAutoPause() error {
 		return &ConfigError{Key: "functionTimeoutSeconds", Value: c.FunctionTimeoutSeconds,
 			Reason: fmt.Sprintf("with minCapacity 0 the first request after a pause must outlast a resuming login (dialTimeoutSeconds %d) and a statement after it (readTimeoutSeconds %d)",
 				c.DialTimeoutSeconds, c.ReadTimeoutSeconds),
-			Allowed: fmt.Sprintf("more than %d seconds (up to 900)", need)}
+			Allowed: fmt.Sprintf("more than %d seconds (up to %d)", need, MaxFunctionTimeoutSeconds)}
 	}
 	return nil
 }

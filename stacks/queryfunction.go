@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -22,22 +23,27 @@ type QueryFunctionProps struct {
 	User *DatabaseUser
 	// Binary is the built query handler (lambda/cmd/query).
 	Binary GoBinary
-	// MemoryMB is 128-10240 (DefaultConfig: 256).
+	// MemoryMB is MinFunctionMemoryMB to MaxFunctionMemoryMB. Default: 0
+	// means DefaultConfig's.
 	MemoryMB int
-	// TimeoutSeconds is 1-900 (DefaultConfig: 15).
+	// TimeoutSeconds is 1 to MaxFunctionTimeoutSeconds. Default: 0 means
+	// DefaultConfig's.
 	TimeoutSeconds int
-	// ReservedConcurrency caps concurrent containers; 0 reserves none.
+	// ReservedConcurrency caps concurrent containers. Default: 0 reserves
+	// none (the account's pool; the app's connection budget requires one).
 	ReservedConcurrency int
 	// MaxConnections, MaxNewConnectionsPerSecond,
 	// AccessDeniedRetrySeconds and ReadTimeoutSeconds tune each
-	// container's connector (see Config); they reach it as DB_MAX_CONNS,
-	// DB_MAX_NEW_CONNS_PER_SECOND, DB_ACCESS_DENIED_RETRY_SECONDS and
-	// DB_READ_TIMEOUT_SECONDS. A zero ReadTimeoutSeconds means
-	// DefaultConfig's (5).
+	// container's connector (see Config, and iamdb's limits); they reach it
+	// as DB_MAX_CONNS, DB_MAX_NEW_CONNS_PER_SECOND,
+	// DB_ACCESS_DENIED_RETRY_SECONDS and DB_READ_TIMEOUT_SECONDS.
+	// ReadTimeoutSeconds must be below TimeoutSeconds. Default: 0 means
+	// DefaultConfig's for each, except AccessDeniedRetrySeconds, where 0
+	// turns the retry off.
 	MaxConnections, MaxNewConnectionsPerSecond, AccessDeniedRetrySeconds, ReadTimeoutSeconds int
 	// DialTimeoutSeconds bounds one login attempt (DB_DIAL_TIMEOUT_SECONDS),
-	// 1-60. Default: 0 means DefaultConfig's (5); a cluster that can pause
-	// needs ResumeSeconds (30) or more.
+	// up to MaxDialTimeoutSeconds; a cluster that can pause needs
+	// ResumeSeconds or more. Default: 0 means DefaultConfig's.
 	DialTimeoutSeconds int
 	// Proxy, when set, is where the function connects instead of the
 	// writer endpoint: DB_ENDPOINT names the proxy, the function's
@@ -65,35 +71,11 @@ type QueryFunction struct {
 // NewQueryFunction creates the function in the VPC, opens the database port
 // to it and grants it rds-db:connect for props.User.
 func NewQueryFunction(scope constructs.Construct, id string, props QueryFunctionProps) (*QueryFunction, error) {
-	if props.User == nil || props.Network == nil || props.Cluster == nil {
-		return nil, fmt.Errorf("query function %s: Network, Cluster and User are required", id)
-	}
-	if props.MemoryMB < 128 || props.MemoryMB > 10240 {
-		return nil, &ConfigError{Key: "functionMemoryMb", Value: props.MemoryMB, Allowed: "128 to 10240 MB"}
-	}
-	if props.TimeoutSeconds < 1 || props.TimeoutSeconds > 900 {
-		return nil, &ConfigError{Key: "functionTimeoutSeconds", Value: props.TimeoutSeconds, Allowed: "1 to 900 seconds"}
-	}
-	if props.MaxConnections < 1 || props.MaxNewConnectionsPerSecond < 1 || props.AccessDeniedRetrySeconds < 0 {
-		return nil, fmt.Errorf("query function %s: MaxConnections and MaxNewConnectionsPerSecond must be at least 1 and AccessDeniedRetrySeconds at least 0 (see DefaultConfig)", id)
-	}
-	if props.ReadTimeoutSeconds == 0 {
-		props.ReadTimeoutSeconds = DefaultConfig().ReadTimeoutSeconds
-	}
-	if props.DialTimeoutSeconds == 0 {
-		props.DialTimeoutSeconds = DefaultConfig().DialTimeoutSeconds
-	}
-	if props.DialTimeoutSeconds < 1 || props.DialTimeoutSeconds > MaxDialTimeoutSeconds {
-		return nil, &ConfigError{Key: "dialTimeoutSeconds", Value: props.DialTimeoutSeconds, Allowed: fmt.Sprintf("1 to %d seconds", MaxDialTimeoutSeconds)}
-	}
-	if props.ReadTimeoutSeconds < 1 || props.ReadTimeoutSeconds >= props.TimeoutSeconds {
-		return nil, &ConfigError{Key: "readTimeoutSeconds", Value: props.ReadTimeoutSeconds,
-			Allowed: fmt.Sprintf("1 second to less than the function's timeout (%d s)", props.TimeoutSeconds)}
+	props = props.withDefaults()
+	if err := props.validate(id); err != nil {
+		return nil, err
 	}
 	cluster := props.Cluster
-	if props.ReadFromReaders && cluster.readers == 0 {
-		return nil, fmt.Errorf("query function %s: ReadFromReaders needs a cluster with readers (ClusterProps.Readers, context key \"readers\"), and this one has none", id)
-	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	env := map[string]*string{
 		queryfn.EnvEndpoint:                 cluster.DB.ClusterEndpoint().Hostname(),
@@ -144,4 +126,50 @@ func NewQueryFunction(scope constructs.Construct, id string, props QueryFunction
 		fn.Function.Node().AddDependency(props.Proxy.Construct)
 	}
 	return &QueryFunction{Construct: c, Function: fn.Function, fn: fn}, nil
+}
+
+// withDefaults fills the zero fields that have one with DefaultConfig's.
+func (props QueryFunctionProps) withDefaults() QueryFunctionProps {
+	d := DefaultConfig()
+	for _, f := range []struct {
+		field *int
+		def   int
+	}{
+		{&props.MemoryMB, d.FunctionMemoryMB},
+		{&props.TimeoutSeconds, d.FunctionTimeoutSeconds},
+		{&props.MaxConnections, d.MaxConnections},
+		{&props.MaxNewConnectionsPerSecond, d.MaxNewConnectionsPerSecond},
+		{&props.ReadTimeoutSeconds, d.ReadTimeoutSeconds},
+		{&props.DialTimeoutSeconds, d.DialTimeoutSeconds},
+	} {
+		if *f.field == 0 {
+			*f.field = f.def
+		}
+	}
+	return props
+}
+
+// validate checks props (with defaults applied) by the rules of the context
+// keys that set them in the app, naming the field.
+func (props QueryFunctionProps) validate(id string) error {
+	var errs propChecks
+	if props.User == nil || props.Network == nil || props.Cluster == nil {
+		errs = append(errs, errors.New("QueryFunctionProps.Network, Cluster and User are required"))
+	}
+	checkProp(&errs, "QueryFunctionProps.MemoryMB", props.MemoryMB, functionMemoryRange.rule())
+	checkProp(&errs, "QueryFunctionProps.TimeoutSeconds", props.TimeoutSeconds, functionTimeoutRange.rule())
+	checkProp(&errs, "QueryFunctionProps.ReservedConcurrency", props.ReservedConcurrency,
+		intRange{min: 0, max: reservedConcurrencyRange.max, note: "0 reserves none"}.rule())
+	checkProp(&errs, "QueryFunctionProps.MaxConnections", props.MaxConnections, maxConnectionsRange.rule())
+	checkProp(&errs, "QueryFunctionProps.MaxNewConnectionsPerSecond", props.MaxNewConnectionsPerSecond, newConnsRange.rule())
+	checkProp(&errs, "QueryFunctionProps.AccessDeniedRetrySeconds", props.AccessDeniedRetrySeconds, accessDeniedRetryRange.rule())
+	checkProp(&errs, "QueryFunctionProps.DialTimeoutSeconds", props.DialTimeoutSeconds, dialTimeoutRange.rule())
+	readTimeout := readTimeoutRange
+	readTimeout.max = min(readTimeout.max, props.TimeoutSeconds-1)
+	readTimeout.note = fmt.Sprintf("below TimeoutSeconds, %d", props.TimeoutSeconds)
+	checkProp(&errs, "QueryFunctionProps.ReadTimeoutSeconds", props.ReadTimeoutSeconds, readTimeout.rule())
+	if props.ReadFromReaders && props.Cluster != nil && props.Cluster.readers == 0 {
+		errs = append(errs, errors.New("QueryFunctionProps.ReadFromReaders needs a cluster with readers (ClusterProps.Readers), and this one has none"))
+	}
+	return errs.err("query function " + id)
 }

@@ -17,12 +17,9 @@ import (
 // cluster.
 const MaxReaders = 15
 
-// validateScale checks the proxy and readers keys and how they combine
-// with the rest of the configuration.
+// validateScale checks how the proxy and readers keys combine with the rest
+// of the configuration.
 func (c Config) validateScale() error {
-	if c.Readers < 0 || c.Readers > MaxReaders {
-		return &ConfigError{Key: "readers", Value: c.Readers, Allowed: fmt.Sprintf("0 (none) to %d reader instances (Aurora's limit per cluster)", MaxReaders)}
-	}
 	// A proxy keeps connections to the writer open, so a Serverless v2
 	// writer allowed to pause (minCapacity 0, Aurora MySQL 3.08+) never
 	// would: the two settings contradict each other.
@@ -69,8 +66,10 @@ func NewProxy(scope constructs.Construct, id string, props ProxyProps) (*Proxy, 
 	if props.Cluster == nil || props.Network == nil {
 		return nil, fmt.Errorf("proxy %s: Cluster and Network are required", id)
 	}
-	if props.MaxConnectionsPercent < 0 || props.MaxConnectionsPercent > 100 {
-		return nil, fmt.Errorf("proxy %s: MaxConnectionsPercent %d is not allowed (allowed: 1-100, or 0 for RDS's default)", id, props.MaxConnectionsPercent)
+	var errs propChecks
+	checkProp(&errs, "ProxyProps.MaxConnectionsPercent", props.MaxConnectionsPercent, intRange{min: 0, max: 100, unit: "percent", note: "0: RDS's default, 100"}.rule())
+	if err := errs.err("proxy " + id); err != nil {
+		return nil, err
 	}
 	var maxPercent *float64
 	if props.MaxConnectionsPercent > 0 {

@@ -1,0 +1,140 @@
+package stacks
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// checkPropsError: err is nil when wantField is "", and otherwise names
+// wantField (a *PropsError for it), contains every want, and never speaks
+// of a context key, which a construct caller did not set.
+func checkPropsError(t *testing.T, err error, wantField string, want []string) {
+	t.Helper()
+	if wantField == "" {
+		if err != nil {
+			t.Fatalf("unexpected: %v", err)
+		}
+		return
+	}
+	var pe *PropsError
+	if !errors.As(err, &pe) || pe.Field != wantField {
+		t.Fatalf("err = %v, want a *PropsError for %s", err, wantField)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("err = %q\nwant it to contain %q", err, w)
+		}
+	}
+	if strings.Contains(err.Error(), "context key") {
+		t.Errorf("a props error speaks of a context key: %v", err)
+	}
+}
+
+func TestQueryFunctionPropsErrors(t *testing.T) {
+	valid := func() QueryFunctionProps {
+		return QueryFunctionProps{Network: &Network{}, Cluster: &Cluster{}, User: &DatabaseUser{}}
+	}
+	for _, tc := range []struct {
+		name      string
+		change    func(*QueryFunctionProps)
+		wantField string
+		want      []string
+	}{
+		{"zero values take the defaults", func(*QueryFunctionProps) {}, "", nil},
+		{"memory below Lambda's", func(p *QueryFunctionProps) { p.MemoryMB = 64 }, "QueryFunctionProps.MemoryMB",
+			[]string{"query function Query: QueryFunctionProps.MemoryMB 64 is out of range (allowed 128 to 10240 MB)"}},
+		{"timeout above Lambda's", func(p *QueryFunctionProps) { p.TimeoutSeconds = 901 }, "QueryFunctionProps.TimeoutSeconds",
+			[]string{"QueryFunctionProps.TimeoutSeconds 901 is out of range (allowed 1 to 900 seconds)"}},
+		{"pool above iamdb's", func(p *QueryFunctionProps) { p.MaxConnections = 101 }, "QueryFunctionProps.MaxConnections",
+			[]string{"101 is out of range (allowed 1 to 100 connections per container)"}},
+		{"login rate above Aurora's", func(p *QueryFunctionProps) { p.MaxNewConnectionsPerSecond = 201 }, "QueryFunctionProps.MaxNewConnectionsPerSecond",
+			[]string{"201 is out of range (allowed 1 to 200"}},
+		{"negative retry", func(p *QueryFunctionProps) { p.AccessDeniedRetrySeconds = -1 }, "QueryFunctionProps.AccessDeniedRetrySeconds",
+			[]string{"-1 is out of range (allowed 0 to 300 seconds (0: no retry))"}},
+		{"dial above iamdb's", func(p *QueryFunctionProps) { p.DialTimeoutSeconds = 61 }, "QueryFunctionProps.DialTimeoutSeconds",
+			[]string{"61 is out of range (allowed 1 to 60 seconds)"}},
+		{"read timeout not below the function's", func(p *QueryFunctionProps) { p.TimeoutSeconds, p.ReadTimeoutSeconds = 15, 15 },
+			"QueryFunctionProps.ReadTimeoutSeconds", []string{"15 is out of range (allowed 1 to 14 seconds (below TimeoutSeconds, 15))"}},
+		{"negative reserved concurrency", func(p *QueryFunctionProps) { p.ReservedConcurrency = -1 }, "QueryFunctionProps.ReservedConcurrency",
+			[]string{"-1 is out of range (allowed 0 to 1000 (0 reserves none))"}},
+		{"every mistake at once", func(p *QueryFunctionProps) { p.MemoryMB, p.DialTimeoutSeconds = 64, 61 }, "QueryFunctionProps.MemoryMB",
+			[]string{"MemoryMB 64", "DialTimeoutSeconds 61"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := valid()
+			tc.change(&p)
+			checkPropsError(t, p.withDefaults().validate("Query"), tc.wantField, tc.want)
+		})
+	}
+	p := valid()
+	p.ReadFromReaders = true
+	if err := p.withDefaults().validate("Query"); err == nil || !strings.Contains(err.Error(), "QueryFunctionProps.ReadFromReaders") ||
+		strings.Contains(err.Error(), "context key") {
+		t.Errorf("ReadFromReaders without readers: %v", err)
+	}
+}
+
+func TestClusterPropsErrors(t *testing.T) {
+	valid := func() ClusterProps {
+		d := DefaultConfig()
+		return ClusterProps{Network: &Network{}, EngineVersion: d.EngineVersion, Writer: d.Writer, InstanceClass: d.InstanceClass,
+			MinCapacity: d.MinCapacity, MaxCapacity: d.MaxCapacity, BackupRetentionDays: d.BackupRetentionDays,
+			RemovalPolicy: d.RemovalPolicy, IamAuthLogExport: true, LogRetentionDays: d.LogRetentionDays}
+	}
+	for _, tc := range []struct {
+		name      string
+		change    func(*ClusterProps)
+		wantField string
+		want      []string
+	}{
+		{"valid", func(*ClusterProps) {}, "", nil},
+		{"provisioned", func(p *ClusterProps) { p.Writer, p.MinCapacity, p.MaxCapacity = WriterProvisioned, 0, 0 }, "", nil},
+		{"engine below the minimum", func(p *ClusterProps) { p.EngineVersion = "3.03.0" }, "ClusterProps.EngineVersion",
+			[]string{`cluster C: ClusterProps.EngineVersion "3.03.0" is not valid (allowed an Aurora MySQL 3 version "3.MM.P" at or above 3.04.0`}},
+		{"the minimum itself", func(p *ClusterProps) { p.EngineVersion = MinEngineVersion }, "", nil},
+		{"no writer", func(p *ClusterProps) { p.Writer = "" }, "ClusterProps.Writer", []string{`"serverless-v2" or "provisioned"`}},
+		{"class without IAM auth", func(p *ClusterProps) { p.Writer, p.InstanceClass = WriterProvisioned, "db.t3.small" }, "ClusterProps.InstanceClass",
+			[]string{`"db.t3.small" is not valid: IAM database authentication is not supported on this class`}},
+		{"quarter ACU", func(p *ClusterProps) { p.MinCapacity = 0.25 }, "ClusterProps.MinCapacity", []string{"0.25 is not valid"}},
+		{"max below min", func(p *ClusterProps) { p.MinCapacity, p.MaxCapacity = 4, 2 }, "ClusterProps.MaxCapacity", []string{"below MinCapacity (4)"}},
+		{"pause too soon", func(p *ClusterProps) { p.MinCapacity, p.AutoPauseSeconds = 0, 60 }, "ClusterProps.AutoPauseSeconds",
+			[]string{"60 is out of range (allowed 300 to 86400 seconds)"}},
+		{"no backups", func(p *ClusterProps) { p.BackupRetentionDays = 0 }, "ClusterProps.BackupRetentionDays", []string{"0 is out of range (allowed 1 to 35 days)"}},
+		{"removal policy", func(p *ClusterProps) { p.RemovalPolicy = "delete" }, "ClusterProps.RemovalPolicy", []string{`"delete" is not valid`}},
+		{"too many readers", func(p *ClusterProps) { p.Readers = 16 }, "ClusterProps.Readers", []string{"16 is out of range (allowed 0 to 15"}},
+		{"retention CloudWatch lacks", func(p *ClusterProps) { p.LogRetentionDays = 10 }, "ClusterProps.LogRetentionDays", []string{"10 is not valid"}},
+		{"retention unused without export", func(p *ClusterProps) { p.IamAuthLogExport, p.LogRetentionDays = false, 0 }, "", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := valid()
+			tc.change(&p)
+			checkPropsError(t, p.validate("C"), tc.wantField, tc.want)
+		})
+	}
+}
+
+// TestContextKeyWording: the same bad value through the app's configuration
+// names the context key, not a props field.
+func TestContextKeyWording(t *testing.T) {
+	for _, tc := range []struct {
+		key   string
+		value any
+		want  string
+	}{
+		{"functionMemoryMb", 64.0, `context key "functionMemoryMb": invalid value 64; allowed: 128 to 10240 MB`},
+		{"engineVersion", "3.03.9", `context key "engineVersion": invalid value "3.03.9"; allowed: an Aurora MySQL 3 version "3.MM.P" at or above 3.04.0`},
+		{"readers", "16", `context key "readers": invalid value 16; allowed: 0 to 15 reader instances`},
+		{"readTimeoutSeconds", "15", `context key "readTimeoutSeconds": invalid value 15; allowed: 1 to 14 seconds: less than functionTimeoutSeconds (15)`},
+	} {
+		_, err := ConfigFromContext(func(k string) any {
+			if k == tc.key {
+				return tc.value
+			}
+			return nil
+		})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "Props.") {
+			t.Errorf("%s=%v: err = %v\nwant it to contain %q", tc.key, tc.value, err, tc.want)
+		}
+	}
+}
