@@ -33,7 +33,7 @@ node_modules/.installed: package.json package-lock.json
 
 # The app and the Lambda binaries compile at the same time (the Lambdas
 # for linux/arm64 need none of the CDK packages); each is a timed stage.
-# The first time compiles the Go CDK packages (README: First run).
+# The first time compiles the Go CDK packages (BENCHMARKS.md: First run).
 APP_HINT = $(if $(wildcard $(APP)),,first build: compiles the Go CDK packages$(COMMA) several minutes on 2 cores)
 COMMA := ,
 app: setup
