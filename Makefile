@@ -62,7 +62,7 @@ deploy: check-aws app
 diff: check-aws app
 	$(CDK) diff --no-notices --app $(APP) $(CDK_ARGS)
 
-# What destroy leaves behind and how to remove it: README "Deploy and teardown".
+# What destroy leaves behind and how to remove it: docs/deploy.md.
 destroy: check-aws app
 	$(CDK) destroy --no-notices --app $(APP) $(CDK_ARGS)
 
@@ -101,7 +101,7 @@ race: setup
 
 # The whole login path on the local stand-in: make local ARGS=-serve keeps it
 # running for a standard mysql client and AWS CLI tokens. ENGINE=mariadb runs
-# it on a real MariaDB server instead (the real-engine lane, README).
+# it on a real MariaDB server instead (the real-engine lane, CONTRIBUTING.md).
 ENGINE ?= auroralocal
 local: synth
 	go run ./cmd/rdsiam-local -engine=$(ENGINE) $(ARGS)

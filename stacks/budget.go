@@ -8,7 +8,7 @@ import (
 )
 
 // Aurora MySQL's max_connections, as the synth computes it to check the
-// connection budget (CheckConnectionBudget). Both tables are AWS's
+// connection budget (ConnectionBudget.Check). Both tables are AWS's
 // published defaults for the parameter group rdsiam creates (it does not
 // set max_connections); between two rows the smaller figure is used, so the
 // check errs on the side of refusing.
