@@ -33,7 +33,7 @@ node_modules/.installed: package.json package-lock.json
 
 # The app and the Lambda binaries compile at the same time (the Lambdas
 # for linux/arm64 need none of the CDK packages); each is a timed stage.
-# The first time compiles the Go CDK packages (README: First run).
+# The first time compiles the Go CDK packages (BENCHMARKS.md: First run).
 APP_HINT = $(if $(wildcard $(APP)),,first build: compiles the Go CDK packages$(COMMA) several minutes on 2 cores)
 COMMA := ,
 app: setup
@@ -62,7 +62,7 @@ deploy: check-aws app
 diff: check-aws app
 	$(CDK) diff --no-notices --app $(APP) $(CDK_ARGS)
 
-# What destroy leaves behind and how to remove it: README "Deploy and teardown".
+# What destroy leaves behind and how to remove it: docs/deploy.md.
 destroy: check-aws app
 	$(CDK) destroy --no-notices --app $(APP) $(CDK_ARGS)
 
@@ -106,7 +106,7 @@ race: setup
 
 # The whole login path on the local stand-in: make local ARGS=-serve keeps it
 # running for a standard mysql client and AWS CLI tokens. ENGINE=mariadb runs
-# it on a real MariaDB server instead (the real-engine lane, README).
+# it on a real MariaDB server instead (the real-engine lane, CONTRIBUTING.md).
 ENGINE ?= auroralocal
 local: synth
 	go run ./cmd/rdsiam-local -engine=$(ENGINE) $(ARGS)

@@ -43,7 +43,7 @@ func run() error {
 	builds := make(chan built, 1)
 	lambdas := pr.Start("Lambda builds (linux/arm64)", "")
 	go func() {
-		bins, err := stacks.BuildGoLambdas(root, stacks.LambdaPackages)
+		bins, err := stacks.BuildGoLambdas(root, stacks.LambdaPackages())
 		if err == nil {
 			lambdas.Done(lambdabuild.Summary(bins))
 		}

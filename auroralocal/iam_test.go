@@ -232,8 +232,9 @@ func TestIAMOverPlainTCP(t *testing.T) {
 	}
 }
 
-// TestIAMUserRequireSSLOverPlainWithoutIAM: with IAM auth disabled and TLS
-// not required, a plain-TCP IAM login still gets 1524 (plugin check first).
+// TestIAMDisabled: with IAM authentication off, an IAM login over TLS gets
+// 1524 ("Plugin 'AWSAuthenticationPlugin' is not loaded"), as on Aurora;
+// SetIAMAuth turns it on and off at run time; the master user is unaffected.
 func TestIAMDisabled(t *testing.T) {
 	srv := iamServer(t, Options{IAMAuthDisabled: true})
 	login := func() error {

@@ -23,14 +23,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rdsiam/rdsiam/internal/lambdabuild"
 	"github.com/rdsiam/rdsiam/internal/modroot"
 	"github.com/rdsiam/rdsiam/lambda/queryfn"
-	"github.com/rdsiam/rdsiam/stacks"
 )
-
-// lambdaBuildFlags are the flags that make the
-// production binaries.
-var lambdaBuildFlags = stacks.LambdaBuildFlags
 
 // moduleRoot is the repository root (benchmarks run in bench/).
 func moduleRoot(tb testing.TB) string {
@@ -47,7 +43,7 @@ func moduleRoot(tb testing.TB) string {
 func goBuild(tb testing.TB, dir, pkg, goos, goarch string) string {
 	tb.Helper()
 	out := filepath.Join(dir, filepath.Base(pkg)+"-"+goos+"-"+goarch)
-	args := append(append([]string{}, lambdaBuildFlags...), "-o", out, pkg)
+	args := append(lambdabuild.BuildFlags(), "-o", out, pkg)
 	cmd := exec.Command("go", args...)
 	cmd.Dir = moduleRoot(tb)
 	cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch, "CGO_ENABLED=0", "GOFLAGS=-mod=readonly")

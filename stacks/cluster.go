@@ -66,67 +66,25 @@ func NewCluster(scope constructs.Construct, id string, props ClusterProps) (*Clu
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	cl := &Cluster{Construct: c, Port: DatabasePort, readers: props.Readers}
 
-	version := awsrds.AuroraMysqlEngineVersion_Of(jsii.String("8.0.mysql_aurora."+props.EngineVersion), jsii.String("8.0"))
-	engine := awsrds.DatabaseClusterEngine_AuroraMysql(&awsrds.AuroraMysqlClusterEngineProps{Version: version})
-
-	// require_secure_transport makes the server itself refuse plain TCP, so
-	// TLS does not depend on every client getting its settings right.
-	params := awsrds.NewParameterGroup(c, jsii.String("Parameters"), &awsrds.ParameterGroupProps{
-		Engine:      engine,
-		Description: jsii.String("rdsiam: TLS required"),
-		Parameters: &map[string]*string{
-			"require_secure_transport": jsii.String("ON"),
-		},
-	})
-
+	engine, params := engineWithTLSRequired(c, props.EngineVersion)
 	cl.SecurityGroup = awsec2.NewSecurityGroup(c, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              props.Network.Vpc,
 		Description:      jsii.String("Aurora cluster: MySQL from the rdsiam functions only"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
 
-	var writer awsrds.IClusterInstance
-	var minCap, maxCap *float64
-	switch props.Writer {
-	case WriterServerlessV2:
-		writer = awsrds.ClusterInstance_ServerlessV2(jsii.String("Writer"), &awsrds.ServerlessV2ClusterInstanceProps{
-			CaCertificate:           awsrds.CaCertificate_RDS_CA_RSA2048_G1(),
-			PubliclyAccessible:      jsii.Bool(false),
-			AutoMinorVersionUpgrade: jsii.Bool(true),
-		})
-		minCap, maxCap = jsii.Number(props.MinCapacity), jsii.Number(props.MaxCapacity)
-	case WriterProvisioned:
-		writer = awsrds.ClusterInstance_Provisioned(jsii.String("Writer"), &awsrds.ProvisionedClusterInstanceProps{
-			InstanceType:            awsec2.NewInstanceType(jsii.String(props.InstanceClass[len("db."):])),
-			CaCertificate:           awsrds.CaCertificate_RDS_CA_RSA2048_G1(),
-			PubliclyAccessible:      jsii.Bool(false),
-			AutoMinorVersionUpgrade: jsii.Bool(true),
-		})
-	}
-	var readers *[]awsrds.IClusterInstance
-	if props.Readers > 0 {
-		r := readerInstances(props)
-		readers = &r
-	}
-	var autoPause awscdk.Duration
-	if props.Writer == WriterServerlessV2 && props.MinCapacity == 0 {
-		seconds := props.AutoPauseSeconds
-		if seconds == 0 {
-			seconds = MinAutoPauseSeconds
-		}
-		autoPause = awscdk.Duration_Seconds(jsii.Number(float64(seconds)))
-	}
+	writer := writerInstance(props)
 	logs := newAuthLogExport(c, props)
 	cl.DB = awsrds.NewDatabaseCluster(c, jsii.String("Database"), &awsrds.DatabaseClusterProps{
-		ServerlessV2AutoPauseDuration: autoPause,
+		ServerlessV2AutoPauseDuration: autoPauseDuration(props),
 		CloudwatchLogsExports:         logs.exports,
 		CloudwatchLogsRetention:       logs.retention,
 		CloudwatchLogsRetentionRole:   logs.role,
 		Engine:                        engine,
-		Writer:                        writer,
-		Readers:                       readers,
-		ServerlessV2MinCapacity:       minCap,
-		ServerlessV2MaxCapacity:       maxCap,
+		Writer:                        writer.instance,
+		Readers:                       clusterReaders(props),
+		ServerlessV2MinCapacity:       writer.minCapacity,
+		ServerlessV2MaxCapacity:       writer.maxCapacity,
 		// RDS keeps the master password in Secrets Manager and rotates it
 		// itself (every 7 days); nothing but the bootstrap ever reads it.
 		ManageMasterUserPassword: jsii.Bool(true),
@@ -143,16 +101,91 @@ func NewCluster(scope constructs.Construct, id string, props ClusterProps) (*Clu
 		RemovalPolicy:            removalPolicies[props.RemovalPolicy],
 		CopyTagsToSnapshot:       jsii.Bool(true),
 	})
-	if !props.DeletionProtection {
-		suppress(cl.DB, nagRule{ID: "AwsSolutions-RDS10",
+	suppressClusterFindings(cl.DB, props.DeletionProtection)
+	return cl, nil
+}
+
+// engineWithTLSRequired is the Aurora MySQL engine of version "3.MM.P"
+// and a parameter group for it that sets require_secure_transport: the
+// server itself refuses plain TCP, so TLS does not depend on every client
+// getting its settings right.
+func engineWithTLSRequired(scope constructs.Construct, engineVersion string) (awsrds.IClusterEngine, awsrds.ParameterGroup) {
+	version := awsrds.AuroraMysqlEngineVersion_Of(jsii.String("8.0.mysql_aurora."+engineVersion), jsii.String("8.0"))
+	engine := awsrds.DatabaseClusterEngine_AuroraMysql(&awsrds.AuroraMysqlClusterEngineProps{Version: version})
+	params := awsrds.NewParameterGroup(scope, jsii.String("Parameters"), &awsrds.ParameterGroupProps{
+		Engine:      engine,
+		Description: jsii.String("rdsiam: TLS required"),
+		Parameters: &map[string]*string{
+			"require_secure_transport": jsii.String("ON"),
+		},
+	})
+	return engine, params
+}
+
+// writerSpec is the cluster's writer and its Serverless v2 capacity range
+// (nil for a provisioned writer).
+type writerSpec struct {
+	instance                 awsrds.IClusterInstance
+	minCapacity, maxCapacity *float64
+}
+
+// writerInstance describes the writer of props.Writer's kind
+// (ClusterProps.validate admits only the two).
+func writerInstance(props ClusterProps) writerSpec {
+	if props.Writer == WriterProvisioned {
+		return writerSpec{instance: awsrds.ClusterInstance_Provisioned(jsii.String("Writer"), &awsrds.ProvisionedClusterInstanceProps{
+			InstanceType:            awsec2.NewInstanceType(jsii.String(props.InstanceClass[len("db."):])),
+			CaCertificate:           awsrds.CaCertificate_RDS_CA_RSA2048_G1(),
+			PubliclyAccessible:      jsii.Bool(false),
+			AutoMinorVersionUpgrade: jsii.Bool(true),
+		})}
+	}
+	return writerSpec{
+		instance: awsrds.ClusterInstance_ServerlessV2(jsii.String("Writer"), &awsrds.ServerlessV2ClusterInstanceProps{
+			CaCertificate:           awsrds.CaCertificate_RDS_CA_RSA2048_G1(),
+			PubliclyAccessible:      jsii.Bool(false),
+			AutoMinorVersionUpgrade: jsii.Bool(true),
+		}),
+		minCapacity: jsii.Number(props.MinCapacity),
+		maxCapacity: jsii.Number(props.MaxCapacity),
+	}
+}
+
+// clusterReaders describes props.Readers readers of the writer's kind; nil
+// for none.
+func clusterReaders(props ClusterProps) *[]awsrds.IClusterInstance {
+	if props.Readers == 0 {
+		return nil
+	}
+	r := readerInstances(props)
+	return &r
+}
+
+// autoPauseDuration is the idle time before a Serverless v2 writer with
+// MinCapacity 0 pauses; nil when the writer cannot pause.
+func autoPauseDuration(props ClusterProps) awscdk.Duration {
+	if props.Writer != WriterServerlessV2 || props.MinCapacity != 0 {
+		return nil
+	}
+	seconds := props.AutoPauseSeconds
+	if seconds == 0 {
+		seconds = MinAutoPauseSeconds
+	}
+	return awscdk.Duration_Seconds(jsii.Number(float64(seconds)))
+}
+
+// suppressClusterFindings records, on the cluster, why cdk-nag's findings
+// that the configuration keeps on purpose are accepted.
+func suppressClusterFindings(db awsrds.DatabaseCluster, deletionProtection bool) {
+	if !deletionProtection {
+		suppress(db, nagRule{ID: "AwsSolutions-RDS10",
 			Reason: "deletionProtection=false was set explicitly in context (the default is true), for a throwaway stack that must be deletable in one step."})
 	}
-	suppress(cl.DB,
+	suppress(db,
 		nagRule{ID: "AwsSolutions-RDS11",
 			Reason: "The standard MySQL port is kept on purpose: a non-standard port hides nothing from a scanner inside the VPC, and the cluster is reachable only from the two function security groups in isolated subnets."},
 		nagRule{ID: "AwsSolutions-RDS14",
 			Reason: "Recovery is by automated backups with point-in-time restore (backupRetentionDays, default 7). Backtrack rewinds the whole cluster in place, must be chosen at creation and costs per change record; it is not enabled by default."})
-	return cl, nil
 }
 
 // removalPolicies are the RemovalPolicy values removalPolicyRule allows.

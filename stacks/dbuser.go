@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
@@ -71,8 +72,10 @@ type UserProviderProps struct {
 // between every DatabaseUser of that cluster.
 type UserProvider struct {
 	constructs.Construct
-	Cluster  awsrds.IDatabaseCluster
-	Handler  *goFunction
+	Cluster awsrds.IDatabaseCluster
+	// Handler is the custom resource's function (its role is
+	// Handler.Role(), its security group in Handler.Connections()).
+	Handler  awslambda.Function
 	Provider customresources.Provider
 	secret   awssecretsmanager.ISecret
 	// port is the cluster's port, a number or a token.
@@ -114,7 +117,7 @@ func NewUserProvider(scope constructs.Construct, id string, props UserProviderPr
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	p := &UserProvider{Construct: c, Cluster: props.Cluster, secret: props.AdminSecret, port: port, users: map[string]string{}}
-	p.Handler = newGoFunction(c, "Handler", goFunctionProps{
+	handler := newGoFunction(c, "Handler", goFunctionProps{
 		Binary:      props.Binary,
 		Description: "rdsiam database-user bootstrap",
 		Vpc:         props.Vpc,
@@ -122,8 +125,9 @@ func NewUserProvider(scope constructs.Construct, id string, props UserProviderPr
 		MemoryMB:    256,
 		Timeout:     awscdk.Duration_Minutes(jsii.Number(userProviderTimeoutMinutes)),
 	})
-	props.AdminSecret.GrantRead(p.Handler.Role, nil)
-	conns := p.Handler.Function.Connections()
+	p.Handler = handler.Function
+	props.AdminSecret.GrantRead(handler.Role, nil)
+	conns := handler.Function.Connections()
 	conns.AllowTo(props.Cluster, awsec2.Port_Tcp(port), jsii.String("MySQL from the database-user bootstrap"))
 	https := awsec2.Port_Tcp(jsii.Number(443))
 	if props.SecretsManager != nil {
@@ -138,7 +142,7 @@ func NewUserProvider(scope constructs.Construct, id string, props UserProviderPr
 	})
 	frameworkRole := newLambdaRole(c, "FrameworkRole", frameworkLogs, false)
 	p.Provider = customresources.NewProvider(c, jsii.String("Provider"), &customresources.ProviderProps{
-		OnEventHandler:       p.Handler.Function,
+		OnEventHandler:       handler.Function,
 		LogGroup:             frameworkLogs,
 		FrameworkOnEventRole: frameworkRole,
 	})

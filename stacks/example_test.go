@@ -21,7 +21,7 @@ import (
 // `go get -tool github.com/rdsiam/rdsiam/lambda/cmd/dbuser`). The complete
 // app, with two functions, is examples/existing-cluster.
 func ExampleNewUserProvider() {
-	bins, err := stacks.BuildModuleLambdas(".", map[string]string{"dbuser": stacks.LambdaImportPaths["dbuser"]})
+	bins, err := stacks.BuildModuleLambdas(".", map[string]string{"dbuser": stacks.LambdaImportPaths()["dbuser"]})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -9,20 +9,20 @@ import "github.com/rdsiam/rdsiam/internal/lambdabuild"
 // GoBinary is a built Lambda binary (lambdabuild.GoBinary).
 type GoBinary = lambdabuild.GoBinary
 
-// LambdaPackages are the Lambda binaries the stack deploys, by asset name.
-var LambdaPackages = lambdabuild.Packages
-
-// LambdaBuildFlags are the go build arguments of every Lambda binary.
-var LambdaBuildFlags = lambdabuild.LambdaBuildFlags
+// LambdaPackages returns the Lambda binaries the stack deploys, by asset
+// name, as package paths below this module's root (lambdabuild.Packages; a
+// new map each call).
+func LambdaPackages() map[string]string { return lambdabuild.Packages() }
 
 // BuildGoLambdas builds packages (see lambdabuild.BuildGoLambdas).
 func BuildGoLambdas(root string, packages map[string]string) (map[string]GoBinary, error) {
 	return lambdabuild.BuildGoLambdas(root, packages)
 }
 
-// LambdaImportPaths are the Lambda commands as import paths, for
-// BuildModuleLambdas (lambdabuild.ImportPaths).
-var LambdaImportPaths = lambdabuild.ImportPaths
+// LambdaImportPaths returns the Lambda commands by asset name as import
+// paths, for BuildModuleLambdas (lambdabuild.ImportPaths; a new map each
+// call).
+func LambdaImportPaths() map[string]string { return lambdabuild.ImportPaths() }
 
 // ModuleBuildDir is where BuildModuleLambdas writes, below the module root.
 const ModuleBuildDir = lambdabuild.ModuleBuildDir

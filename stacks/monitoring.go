@@ -76,7 +76,7 @@ func (m *Monitoring) rdsMetric(name, statistic string) awscloudwatch.Metric {
 func (m *Monitoring) ownMetric(metric opsmetrics.Metric) awscloudwatch.Metric {
 	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 		Namespace:     jsii.String(opsmetrics.Namespace),
-		MetricName:    jsii.String(metric.Name),
+		MetricName:    jsii.String(metric.Name()),
 		DimensionsMap: &map[string]*string{opsmetrics.DimensionFunction: m.props.Function.Function.FunctionName()},
 		Statistic:     jsii.String("Sum"),
 		Period:        awscdk.Duration_Minutes(jsii.Number(1)),
@@ -94,36 +94,39 @@ func iamFailureAlarm(id, metric string, periods float64, description string) Ala
 		Metric: func(m *Monitoring) awscloudwatch.IMetric { return fiveMinutes(m.rdsMetric(metric, "Sum")) }}
 }
 
-// AlarmSpecs are the alarms Monitoring creates, in order.
-var AlarmSpecs = []AlarmSpec{
-	iamFailureAlarm("IamAuthThrottled", "IamDbAuthConnectionFailureThrottling", 1,
-		fmt.Sprintf("Aurora refused IAM logins for throttling (about %d new IAM connections a second). Lower maxNewConnectionsPerSecond or functionReservedConcurrency, keep pools warm (maxConnections), or move callers behind one pool.", iamdb.MaxNewConnsPerSecondLimit)),
-	iamFailureAlarm("IamAuthDenied", "IamDbAuthConnectionFailureInsufficientPermissions", 2,
-		"IAM logins refused for missing permission for 10 minutes (longer than policy propagation). Check the caller's rds-db:connect policy names this cluster's resource id and the user; see the iam-db-auth-error log."),
-	iamFailureAlarm("IamAuthInvalidToken", "IamDbAuthConnectionFailureInvalidToken", 1,
-		"IAM logins with an invalid or expired token: a client signing for the wrong host, port, region or user, a skewed clock, or credentials that expired. See the iam-db-auth-error log for the reason."),
-	iamFailureAlarm("IamAuthServerError", "IamDbAuthConnectionFailureServerError", 2,
-		"Aurora's IAM authentication failed internally for 10 minutes: nothing to fix in the stack; check the AWS Health Dashboard and open a support case if it persists."),
-	{ID: "ConnectionsNearLimit", EvaluationPeriods: 3, DatapointsToAlarm: 3,
-		Metric: func(m *Monitoring) awscloudwatch.IMetric {
-			return m.rdsMetric("DatabaseConnections", "Maximum")
-		},
-		Description: fmt.Sprintf("The writer has held %d%% of max_connections for 3 minutes; at 100%% logins fail with 1040. Find who holds connections (SHOW PROCESSLIST); lower functionReservedConcurrency or maxConnections, or raise maxCapacity / instanceClass (the synth re-checks the budget).", ConnectionsAlarmPercent)},
-	{ID: "FunctionErrors", Threshold: 1, EvaluationPeriods: 1, DatapointsToAlarm: 1,
-		Metric: func(m *Monitoring) awscloudwatch.IMetric {
-			return m.props.Function.Function.MetricErrors(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5))})
-		},
-		Description: "The query function returned errors. Its log has one \"request failed\" line per error with the connector's counters; the IAM alarms and the dashboard say whether logins are the cause."},
-	{ID: "FunctionThrottled", Threshold: 1, EvaluationPeriods: 1, DatapointsToAlarm: 1,
-		Metric: func(m *Monitoring) awscloudwatch.IMetric {
-			return m.props.Function.Function.MetricThrottles(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5))})
-		},
-		Description: "Invocations were refused at the reserved concurrency (functionReservedConcurrency), the cap that keeps the fleet inside max_connections. Raise it only with the connection budget the synth checks."},
-	{ID: "OutcomeUnknownWrites", Threshold: 1, EvaluationPeriods: 1, DatapointsToAlarm: 1,
-		Metric: func(m *Monitoring) awscloudwatch.IMetric {
-			return fiveMinutes(m.ownMetric(opsmetrics.OutcomeUnknownWrites))
-		},
-		Description: "A write's connection died after the write was sent: it may or may not have committed, and the caller got ErrOutcomeUnknown. Reconcile those writes (the function's log names the request ids)."},
+// AlarmSpecs returns the alarms Monitoring creates, in order (a new slice
+// each call).
+func AlarmSpecs() []AlarmSpec {
+	return []AlarmSpec{
+		iamFailureAlarm("IamAuthThrottled", "IamDbAuthConnectionFailureThrottling", 1,
+			fmt.Sprintf("Aurora refused IAM logins for throttling (about %d new IAM connections a second). Lower maxNewConnectionsPerSecond or functionReservedConcurrency, keep pools warm (maxConnections), or move callers behind one pool.", iamdb.MaxNewConnsPerSecondLimit)),
+		iamFailureAlarm("IamAuthDenied", "IamDbAuthConnectionFailureInsufficientPermissions", 2,
+			"IAM logins refused for missing permission for 10 minutes (longer than policy propagation). Check the caller's rds-db:connect policy names this cluster's resource id and the user; see the iam-db-auth-error log."),
+		iamFailureAlarm("IamAuthInvalidToken", "IamDbAuthConnectionFailureInvalidToken", 1,
+			"IAM logins with an invalid or expired token: a client signing for the wrong host, port, region or user, a skewed clock, or credentials that expired. See the iam-db-auth-error log for the reason."),
+		iamFailureAlarm("IamAuthServerError", "IamDbAuthConnectionFailureServerError", 2,
+			"Aurora's IAM authentication failed internally for 10 minutes: nothing to fix in the stack; check the AWS Health Dashboard and open a support case if it persists."),
+		{ID: "ConnectionsNearLimit", EvaluationPeriods: 3, DatapointsToAlarm: 3,
+			Metric: func(m *Monitoring) awscloudwatch.IMetric {
+				return m.rdsMetric("DatabaseConnections", "Maximum")
+			},
+			Description: fmt.Sprintf("The writer has held %d%% of max_connections for 3 minutes; at 100%% logins fail with 1040. Find who holds connections (SHOW PROCESSLIST); lower functionReservedConcurrency or maxConnections, or raise maxCapacity / instanceClass (the synth re-checks the budget).", ConnectionsAlarmPercent)},
+		{ID: "FunctionErrors", Threshold: 1, EvaluationPeriods: 1, DatapointsToAlarm: 1,
+			Metric: func(m *Monitoring) awscloudwatch.IMetric {
+				return m.props.Function.Function.MetricErrors(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5))})
+			},
+			Description: "The query function returned errors. Its log has one \"request failed\" line per error with the connector's counters; the IAM alarms and the dashboard say whether logins are the cause."},
+		{ID: "FunctionThrottled", Threshold: 1, EvaluationPeriods: 1, DatapointsToAlarm: 1,
+			Metric: func(m *Monitoring) awscloudwatch.IMetric {
+				return m.props.Function.Function.MetricThrottles(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5))})
+			},
+			Description: "Invocations were refused at the reserved concurrency (functionReservedConcurrency), the cap that keeps the fleet inside max_connections. Raise it only with the connection budget the synth checks."},
+		{ID: "OutcomeUnknownWrites", Threshold: 1, EvaluationPeriods: 1, DatapointsToAlarm: 1,
+			Metric: func(m *Monitoring) awscloudwatch.IMetric {
+				return fiveMinutes(m.ownMetric(opsmetrics.OutcomeUnknownWrites))
+			},
+			Description: "A write's connection died after the write was sent: it may or may not have committed, and the caller got ErrOutcomeUnknown. Reconcile those writes (the function's log names the request ids)."},
+	}
 }
 
 // NewMonitoring creates the alarms and the dashboard props ask for.
@@ -152,7 +155,7 @@ func (m *Monitoring) addAlarms() {
 		action = awscloudwatchactions.NewSnsAction(awssns.Topic_FromTopicArn(m.Construct, jsii.String("AlarmTopic"), jsii.String(m.props.AlarmTopicArn)))
 	}
 	stackName := *awscdk.Stack_Of(m.Construct).StackName()
-	for _, spec := range AlarmSpecs {
+	for _, spec := range AlarmSpecs() {
 		threshold := spec.Threshold
 		if spec.ID == "ConnectionsNearLimit" {
 			if m.props.MaxConnections <= 0 {
@@ -197,7 +200,7 @@ func (m *Monitoring) addDashboard() {
 		return out
 	}
 	var own []awscloudwatch.IMetric
-	for _, metric := range opsmetrics.All {
+	for _, metric := range opsmetrics.All() {
 		own = append(own, m.ownMetric(metric))
 	}
 	var limit []*awscloudwatch.HorizontalAnnotation

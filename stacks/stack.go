@@ -47,7 +47,7 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	for name := range LambdaPackages {
+	for name := range LambdaPackages() {
 		if _, ok := props.Binaries[name]; !ok {
 			return nil, fmt.Errorf("stack %s: no built binary for lambda %q", id, name)
 		}

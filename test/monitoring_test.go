@@ -96,7 +96,7 @@ func TestAlarms(t *testing.T) {
 		"ConnectionsNearLimit": "DatabaseConnections",
 		"FunctionErrors":       "Errors",
 		"FunctionThrottled":    "Throttles",
-		"OutcomeUnknownWrites": opsmetrics.OutcomeUnknownWrites.Name,
+		"OutcomeUnknownWrites": opsmetrics.OutcomeUnknownWrites.Name(),
 	}
 	clusterID, _ := tp.only(t, "AWS::RDS::DBCluster")
 	fnID, _ := tp.byPrefix(t, "AWS::Lambda::Function", "QueryFunction")
@@ -170,9 +170,9 @@ func TestLogExportAndDashboard(t *testing.T) {
 			t.Errorf("dashboard does not show %s", metric)
 		}
 	}
-	for _, m := range opsmetrics.All {
-		if !strings.Contains(body, `"`+opsmetrics.Namespace+`","`+m.Name+`"`) {
-			t.Errorf("dashboard does not show the function's %s", m.Name)
+	for _, m := range opsmetrics.All() {
+		if !strings.Contains(body, `"`+opsmetrics.Namespace+`","`+m.Name()+`"`) {
+			t.Errorf("dashboard does not show the function's %s", m)
 		}
 	}
 

@@ -102,7 +102,7 @@ func synthesizeAll() error {
 		return err
 	}
 	defer jsii.Close()
-	bins, err := stacks.BuildGoLambdas(root, stacks.LambdaPackages)
+	bins, err := stacks.BuildGoLambdas(root, stacks.LambdaPackages())
 	if err != nil {
 		return err
 	}

@@ -107,121 +107,184 @@ type Claims struct {
 // of them. Verify never panics and never echoes the token, signature, secret
 // or session token.
 func Verify(token string, want Expect, now time.Time, lookup func(accessKeyID string) (Credential, bool)) (Claims, error) {
-	wantHost, wantPort, err := splitEndpoint(want.Endpoint)
+	wantHost, wantPort, err := checkExpect(want, lookup)
 	if err != nil {
-		return Claims{}, fmt.Errorf("sigv4: invalid Expect.Endpoint %s: %w", quote(want.Endpoint), err)
+		return Claims{}, err
 	}
-	if want.User == "" {
-		return Claims{}, errors.New("sigv4: Expect.User is empty; want the login user name")
-	}
-	if want.Region == "" {
-		return Claims{}, errors.New("sigv4: Expect.Region is empty; want an AWS region such as us-east-1")
-	}
-	if lookup == nil {
-		return Claims{}, errors.New("sigv4: lookup function is nil")
-	}
-
 	tok, err := parseToken(token)
 	if err != nil {
 		return Claims{}, err
 	}
-	p := tok.params
-
-	if alg := p[paramAlgorithm]; alg != Algorithm {
-		return Claims{}, fmt.Errorf("%w: %s is %s, want %s", ErrAlgorithm, paramAlgorithm, quote(alg), Algorithm)
-	}
-	if sh := p[paramSignedHeaders]; sh != "host" {
-		return Claims{}, fmt.Errorf("%w: %s is %s, want \"host\"", ErrSignedHeaders, paramSignedHeaders, quote(sh))
-	}
-
-	scope, err := parseCredential(p[paramCredential])
+	f, err := parseFields(tok.params)
 	if err != nil {
 		return Claims{}, err
 	}
+	if err := checkBinding(tok, f.scope, want, wantHost, wantPort); err != nil {
+		return Claims{}, err
+	}
+	expiresAt, err := checkValidity(f, want.MaxSkew, now)
+	if err != nil {
+		return Claims{}, err
+	}
+	cred, ok := lookup(f.scope.accessKeyID)
+	if !ok {
+		return Claims{}, fmt.Errorf("%w: %s", ErrUnknownKey, quote(f.scope.accessKeyID))
+	}
+	hasST, err := checkSecurityToken(tok.params, cred, f.scope.accessKeyID)
+	if err != nil {
+		return Claims{}, err
+	}
+	if err := checkSignature(tok, f.scope, cred); err != nil {
+		return Claims{}, err
+	}
+	return Claims{
+		AccessKeyID:      f.scope.accessKeyID,
+		DBUser:           tok.params[paramDBUser],
+		Endpoint:         tok.hostPort,
+		Region:           f.scope.region,
+		SignedAt:         f.signedAt,
+		ExpiresAt:        expiresAt,
+		HasSecurityToken: hasST,
+	}, nil
+}
+
+// checkExpect refuses an unusable want or lookup (the server's
+// misconfiguration, not a refusal of the token: the errors wrap no sentinel)
+// and returns the endpoint's host and port.
+func checkExpect(want Expect, lookup func(string) (Credential, bool)) (host, port string, err error) {
+	host, port, err = splitEndpoint(want.Endpoint)
+	if err != nil {
+		return "", "", fmt.Errorf("sigv4: invalid Expect.Endpoint %s: %w", quote(want.Endpoint), err)
+	}
+	if want.User == "" {
+		return "", "", errors.New("sigv4: Expect.User is empty; want the login user name")
+	}
+	if want.Region == "" {
+		return "", "", errors.New("sigv4: Expect.Region is empty; want an AWS region such as us-east-1")
+	}
+	if lookup == nil {
+		return "", "", errors.New("sigv4: lookup function is nil")
+	}
+	return host, port, nil
+}
+
+// signingFields are the token's parameters that say how it was signed and
+// for how long, parsed.
+type signingFields struct {
+	scope    credentialScope
+	signedAt time.Time
+	expires  time.Duration
+}
+
+// parseFields checks the algorithm and signed headers and parses the
+// credential scope, X-Amz-Date and X-Amz-Expires: the token's form, before
+// anything it claims is compared with the server's expectations.
+func parseFields(p map[string]string) (signingFields, error) {
+	if alg := p[paramAlgorithm]; alg != Algorithm {
+		return signingFields{}, fmt.Errorf("%w: %s is %s, want %s", ErrAlgorithm, paramAlgorithm, quote(alg), Algorithm)
+	}
+	if sh := p[paramSignedHeaders]; sh != "host" {
+		return signingFields{}, fmt.Errorf("%w: %s is %s, want \"host\"", ErrSignedHeaders, paramSignedHeaders, quote(sh))
+	}
+	scope, err := parseCredential(p[paramCredential])
+	if err != nil {
+		return signingFields{}, err
+	}
 	signedAt, err := time.Parse(amzDateLayout, p[paramDate])
 	if err != nil {
-		return Claims{}, fmt.Errorf("%w: %s is %s, want yyyymmddThhmmssZ", ErrMalformed, paramDate, quote(p[paramDate]))
+		return signingFields{}, fmt.Errorf("%w: %s is %s, want yyyymmddThhmmssZ", ErrMalformed, paramDate, quote(p[paramDate]))
 	}
 	if scope.date != p[paramDate][:8] {
-		return Claims{}, fmt.Errorf("%w: credential scope date %s does not match %s %s",
+		return signingFields{}, fmt.Errorf("%w: credential scope date %s does not match %s %s",
 			ErrMalformed, quote(scope.date), paramDate, quote(p[paramDate]))
 	}
 	expires, err := parseExpires(p[paramExpires])
 	if err != nil {
-		return Claims{}, err
+		return signingFields{}, err
 	}
+	return signingFields{scope: scope, signedAt: signedAt, expires: expires}, nil
+}
 
+// checkBinding checks that the token is for this service, action, user,
+// endpoint and region.
+func checkBinding(tok parsedToken, scope credentialScope, want Expect, wantHost, wantPort string) error {
+	p := tok.params
 	if scope.service != Service {
-		return Claims{}, fmt.Errorf("%w: scope service is %s, want %s", ErrService, quote(scope.service), Service)
+		return fmt.Errorf("%w: scope service is %s, want %s", ErrService, quote(scope.service), Service)
 	}
 	if a := p[paramAction]; a != Action {
-		return Claims{}, fmt.Errorf("%w: Action is %s, want %s", ErrAction, quote(a), Action)
+		return fmt.Errorf("%w: Action is %s, want %s", ErrAction, quote(a), Action)
 	}
 	if u := p[paramDBUser]; u != want.User {
-		return Claims{}, fmt.Errorf("%w: DBUser is %s, login user is %s", ErrUser, quote(u), quote(want.User))
+		return fmt.Errorf("%w: DBUser is %s, login user is %s", ErrUser, quote(u), quote(want.User))
 	}
 	if !strings.EqualFold(tok.host, wantHost) || tok.port != wantPort {
-		return Claims{}, fmt.Errorf("%w: token is for %s, server endpoint is %s",
+		return fmt.Errorf("%w: token is for %s, server endpoint is %s",
 			ErrEndpoint, quote(tok.hostPort), quote(want.Endpoint))
 	}
 	if scope.region != want.Region {
-		return Claims{}, fmt.Errorf("%w: token region is %s, server region is %s", ErrRegion, quote(scope.region), quote(want.Region))
+		return fmt.Errorf("%w: token region is %s, server region is %s", ErrRegion, quote(scope.region), quote(want.Region))
 	}
+	return nil
+}
 
-	skew := want.MaxSkew
+// checkValidity checks now against the token's validity window, allowing
+// maxSkew (Expect.MaxSkew's rules) for a signer's clock ahead of ours, and
+// returns when the token expires.
+func checkValidity(f signingFields, maxSkew time.Duration, now time.Time) (time.Time, error) {
+	skew := maxSkew
 	if skew == 0 {
 		skew = DefaultMaxSkew
 	} else if skew < 0 {
 		skew = 0
 	}
-	expiresAt := signedAt.Add(expires)
-	if signedAt.After(now.Add(skew)) {
-		return Claims{}, fmt.Errorf("%w: signed at %s, server time %s (allowed skew %s)",
-			ErrNotYetValid, signedAt.Format(time.RFC3339), now.UTC().Format(time.RFC3339), skew)
+	expiresAt := f.signedAt.Add(f.expires)
+	if f.signedAt.After(now.Add(skew)) {
+		return time.Time{}, fmt.Errorf("%w: signed at %s, server time %s (allowed skew %s)",
+			ErrNotYetValid, f.signedAt.Format(time.RFC3339), now.UTC().Format(time.RFC3339), skew)
 	}
 	if now.After(expiresAt) {
-		return Claims{}, fmt.Errorf("%w: expired at %s, server time %s",
+		return time.Time{}, fmt.Errorf("%w: expired at %s, server time %s",
 			ErrExpired, expiresAt.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
+	return expiresAt, nil
+}
 
-	cred, ok := lookup(scope.accessKeyID)
-	if !ok {
-		return Claims{}, fmt.Errorf("%w: %s", ErrUnknownKey, quote(scope.accessKeyID))
-	}
+// checkSecurityToken requires X-Amz-Security-Token exactly when the access
+// key has a session token, and then equal to it (constant time). It reports
+// whether the token carried one.
+func checkSecurityToken(p map[string]string, cred Credential, accessKeyID string) (bool, error) {
 	st, hasST := p[paramSecurityToken]
 	switch {
 	case cred.SessionToken == "" && hasST:
-		return Claims{}, fmt.Errorf("%w: token carries %s but access key %s has no session token",
-			ErrSecurityToken, paramSecurityToken, quote(scope.accessKeyID))
+		return hasST, fmt.Errorf("%w: token carries %s but access key %s has no session token",
+			ErrSecurityToken, paramSecurityToken, quote(accessKeyID))
 	case cred.SessionToken != "" && !hasST:
-		return Claims{}, fmt.Errorf("%w: access key %s needs %s, token has none",
-			ErrSecurityToken, quote(scope.accessKeyID), paramSecurityToken)
+		return hasST, fmt.Errorf("%w: access key %s needs %s, token has none",
+			ErrSecurityToken, quote(accessKeyID), paramSecurityToken)
 	case cred.SessionToken != "" && subtle.ConstantTimeCompare([]byte(st), []byte(cred.SessionToken)) != 1:
-		return Claims{}, fmt.Errorf("%w: %s differs from the session token of access key %s",
-			ErrSecurityToken, paramSecurityToken, quote(scope.accessKeyID))
+		return hasST, fmt.Errorf("%w: %s differs from the session token of access key %s",
+			ErrSecurityToken, paramSecurityToken, quote(accessKeyID))
 	}
+	return hasST, nil
+}
 
+// checkSignature recomputes the SigV4 presign signature with the key's
+// secret and compares it with X-Amz-Signature in constant time.
+func checkSignature(tok parsedToken, scope credentialScope, cred Credential) error {
+	p := tok.params
 	gotSig, err := hex.DecodeString(p[paramSignature])
 	if err != nil || len(gotSig) != 32 {
-		return Claims{}, fmt.Errorf("%w: %s is not 64 hex digits", ErrMalformed, paramSignature)
+		return fmt.Errorf("%w: %s is not 64 hex digits", ErrMalformed, paramSignature)
 	}
 	wantSig := signature(cred.SecretAccessKey, scope, p[paramDate], stringToSignInput{
 		canonicalHost:  tok.canonicalHost(),
 		canonicalQuery: canonicalQuery(p),
 	})
 	if !hmac.Equal(gotSig, wantSig) {
-		return Claims{}, fmt.Errorf("%w: for access key %s", ErrSignature, quote(scope.accessKeyID))
+		return fmt.Errorf("%w: for access key %s", ErrSignature, quote(scope.accessKeyID))
 	}
-
-	return Claims{
-		AccessKeyID:      scope.accessKeyID,
-		DBUser:           p[paramDBUser],
-		Endpoint:         tok.hostPort,
-		Region:           scope.region,
-		SignedAt:         signedAt,
-		ExpiresAt:        expiresAt,
-		HasSecurityToken: hasST,
-	}, nil
+	return nil
 }
 
 // credentialScope is X-Amz-Credential split into its five parts.

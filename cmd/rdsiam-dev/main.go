@@ -58,7 +58,7 @@ func main() {
 			fail(err)
 		}
 		st := progress.Stderr().Start("Lambda builds (linux/arm64)", "")
-		bins, err := lambdabuild.BuildGoLambdas(root, lambdabuild.Packages)
+		bins, err := lambdabuild.BuildGoLambdas(root, lambdabuild.Packages())
 		if err != nil {
 			fail(err)
 		}

@@ -27,7 +27,7 @@ func main() {
 func run() error {
 	// The Lambda commands are built from this module's graph (the go.mod
 	// records them with go get -tool), into ./.build/rdsiam-lambda.
-	bins, err := stacks.BuildModuleLambdas(".", stacks.LambdaImportPaths)
+	bins, err := stacks.BuildModuleLambdas(".", stacks.LambdaImportPaths())
 	if err != nil {
 		return err
 	}

@@ -50,8 +50,8 @@ import (
 // jsii runtime of go.mod (jsii-runtime-go v1.142.0, its NodeRelease table)
 // supports and that are not past end of life (Node 20 ended 2026-04-30;
 // jsii then prints a banner and synthesizes ~1.4x slower). Odd majors are
-// never LTS and jsii marks them untested.
-var SupportedMajors = []int{22, 24}
+// never LTS and jsii marks them untested. A new slice each call.
+func SupportedMajors() []int { return []int{22, 24} }
 
 // Platform is a Go target, GOOS and GOARCH as runtime reports them.
 type Platform struct{ GOOS, GOARCH string }
@@ -213,7 +213,7 @@ func machineNode(e Env, why string) (Node, error) {
 		return Node{}, fmt.Errorf("jsiinode: %s --version: %w", path, err)
 	}
 	major, ok := majorOf(v)
-	if !ok || !slices.Contains(SupportedMajors, major) {
+	if !ok || !slices.Contains(SupportedMajors(), major) {
 		return Node{}, fmt.Errorf("jsiinode: no supported Node.js for %s: %s, and the node on PATH (%s) is %q; jsii needs %s: install one (macOS: brew install node@24) or set JSII_NODE", e.Platform, why, path, v, want)
 	}
 	return Node{Path: path, Source: FromMachine, Version: v,
@@ -232,8 +232,9 @@ func majorOf(v string) (int, bool) {
 }
 
 func majorsText() string {
-	parts := make([]string, len(SupportedMajors))
-	for i, m := range SupportedMajors {
+	majors := SupportedMajors()
+	parts := make([]string, len(majors))
+	for i, m := range majors {
 		parts[i] = strconv.Itoa(m)
 	}
 	return strings.Join(parts, " or ")

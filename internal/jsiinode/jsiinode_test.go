@@ -179,8 +179,8 @@ func TestPackageLockPinsSupportedNodes(t *testing.T) {
 		if err != nil || !ok {
 			t.Fatalf("%s: no pinned Node (%v)", p, err)
 		}
-		if m, ok := majorOf("v" + pkg.Version); !ok || !slices.Contains(SupportedMajors, m) {
-			t.Errorf("%s pins %s@%s, not a supported major %v", p, name, pkg.Version, SupportedMajors)
+		if m, ok := majorOf("v" + pkg.Version); !ok || !slices.Contains(SupportedMajors(), m) {
+			t.Errorf("%s pins %s@%s, not a supported major %v", p, name, pkg.Version, SupportedMajors())
 		}
 	}
 }

@@ -24,10 +24,14 @@ import (
 	"sync"
 )
 
-// Packages are the Lambda binaries the stack deploys, by asset name.
-var Packages = map[string]string{
-	"query":  "./lambda/cmd/query",
-	"dbuser": "./lambda/cmd/dbuser",
+// Packages returns the Lambda binaries the stack deploys, by asset name, as
+// package paths below the module root. Each call returns a new map, so no
+// caller can change another's.
+func Packages() map[string]string {
+	return map[string]string{
+		"query":  "./lambda/cmd/query",
+		"dbuser": "./lambda/cmd/dbuser",
+	}
 }
 
 // GoBinary is a Lambda binary built from a main package of this module.
@@ -50,12 +54,16 @@ const (
 	lambdaGOARCH = "arm64"
 )
 
-// LambdaBuildFlags make the build reproducible: -trimpath drops local paths,
-// -buildvcs=false keeps the commit and dirty flag out (they would change the
-// asset hash on every commit), and an empty build id removes the last
-// per-build value. lambda.norpc drops the legacy RPC mode that provided.al2023
-// never uses.
-var LambdaBuildFlags = []string{"build", "-trimpath", "-buildvcs=false", "-tags", "lambda.norpc", "-ldflags", "-s -w -buildid="}
+// BuildFlags returns the go command line (from "build" on, without -o and
+// the package) of every Lambda binary, a new slice each call. It makes the
+// build reproducible: -trimpath drops local paths, -buildvcs=false keeps the
+// commit and dirty flag out (they would change the asset hash on every
+// commit), and an empty build id removes the last per-build value.
+// lambda.norpc drops the legacy RPC mode that provided.al2023 never uses;
+// -s -w drop the symbol table and DWARF (a smaller binary to load).
+func BuildFlags() []string {
+	return []string{"build", "-trimpath", "-buildvcs=false", "-tags", "lambda.norpc", "-ldflags", "-s -w -buildid="}
+}
 
 // lambdaSourceDirs are the folders, relative to the module root, that hold
 // every package of this module a Lambda binary can import. Every file under
@@ -109,7 +117,7 @@ func buildAll(root, out string, packages map[string]string, shared buildInputs) 
 		mu   sync.Mutex
 		wg   sync.WaitGroup
 		bins = map[string]GoBinary{}
-		errs []error
+		errs = map[string]error{}
 	)
 	for name, pkg := range packages {
 		wg.Add(1)
@@ -119,7 +127,7 @@ func buildAll(root, out string, packages map[string]string, shared buildInputs) 
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				errs = append(errs, err)
+				errs[name] = err
 				return
 			}
 			bins[name] = bin
@@ -127,7 +135,13 @@ func buildAll(root, out string, packages map[string]string, shared buildInputs) 
 	}
 	wg.Wait()
 	if len(errs) > 0 {
-		return nil, errs[0]
+		// Every failure, in name order: fixing one package at a time, a
+		// synth at a time, would be slow.
+		var all []error
+		for _, name := range slices.Sorted(maps.Keys(errs)) {
+			all = append(all, errs[name])
+		}
+		return nil, errors.Join(all...)
 	}
 	return bins, nil
 }
@@ -161,7 +175,7 @@ func sharedBuildInputs(root string) (buildInputs, error) {
 		fmt.Fprintf(h, "env %s=%q\n", k, goenv[k])
 	}
 	fmt.Fprintf(h, "target GOOS=%s GOARCH=%s CGO_ENABLED=0 GOFLAGS=-mod=readonly\n", lambdaGOOS, lambdaGOARCH)
-	fmt.Fprintf(h, "flags %q\n", LambdaBuildFlags)
+	fmt.Fprintf(h, "flags %q\n", BuildFlags())
 	for _, f := range lambdaModuleFiles {
 		if err := hashFile(h, root, f); err != nil {
 			return buildInputs{}, fmt.Errorf("build key: %w", err)
@@ -328,7 +342,7 @@ func buildGoLambda(root, lambdas, name, pkg string, shared buildInputs) (GoBinar
 	tmp.Close()
 	defer os.Remove(tmpName)
 
-	args := append(slices.Clone(LambdaBuildFlags), "-o", tmpName, pkg)
+	args := append(BuildFlags(), "-o", tmpName, pkg)
 	cmd := exec.Command("go", args...)
 	cmd.Dir = root
 	cmd.Env = lambdaBuildEnv()

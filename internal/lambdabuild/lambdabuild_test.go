@@ -91,7 +91,7 @@ func build(t *testing.T, root string) (bin GoBinary, content []byte, mtime time.
 func freshBuild(t *testing.T, root, pkg string) []byte {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", append(slices.Clone(LambdaBuildFlags), "-o", out, pkg)...)
+	cmd := exec.Command("go", append(BuildFlags(), "-o", out, pkg)...)
 	cmd.Dir = root
 	cmd.Env = lambdaBuildEnv()
 	if msg, err := cmd.CombinedOutput(); err != nil {
@@ -218,8 +218,9 @@ func TestLambdaSourceDirsCoverDependencies(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := []string{"list", "-deps", "-tags", "lambda.norpc", "-json=ImportPath,Dir,Standard,Module"}
-	for _, name := range slices.Sorted(maps.Keys(Packages)) {
-		args = append(args, Packages[name])
+	pkgs := Packages()
+	for _, name := range slices.Sorted(maps.Keys(pkgs)) {
+		args = append(args, pkgs[name])
 	}
 	cmd := exec.Command("go", args...)
 	cmd.Dir = root
@@ -286,12 +287,12 @@ func BenchmarkBuildGoLambdasUpToDate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := BuildGoLambdas(root, Packages); err != nil {
+	if _, err := BuildGoLambdas(root, Packages()); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for range b.N {
-		bins, err := BuildGoLambdas(root, Packages)
+		bins, err := BuildGoLambdas(root, Packages())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -307,5 +308,40 @@ func TestSummarySaysBuiltOrReusedInNameOrder(t *testing.T) {
 	got := Summary(map[string]GoBinary{"query": {}, "dbuser": {Reused: true}})
 	if want := "dbuser reused (unchanged), query built"; got != want {
 		t.Errorf("Summary = %q, want %q", got, want)
+	}
+}
+
+// TestBuildErrorsJoined: when several packages fail to build, the error
+// names every one of them with the compiler's complaint, not only the first
+// to finish, and the packages that built are not returned as a result.
+func TestBuildErrorsJoined(t *testing.T) {
+	root := tinyModule(t)
+	writeFiles(t, root, map[string]string{
+		"lambda/cmd/broken1/main.go": "package main\n\nfunc main() { undefinedOne() }\n",
+		"lambda/cmd/broken2/main.go": "package main\n\nfunc main() { undefinedTwo() }\n",
+	})
+	bins, err := BuildGoLambdas(root, map[string]string{
+		"fn":  "./lambda/cmd/fn",
+		"one": "./lambda/cmd/broken1",
+		"two": "./lambda/cmd/broken2",
+	})
+	if err == nil {
+		t.Fatalf("BuildGoLambdas with two broken packages succeeded: %v", bins)
+	}
+	if bins != nil {
+		t.Errorf("binaries returned with the error: %v", bins)
+	}
+	msg := err.Error()
+	for _, want := range []string{"build lambda one", "undefinedOne", "build lambda two", "undefinedTwo"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "build lambda fn") {
+		t.Errorf("error names the package that built:\n%s", msg)
+	}
+	// In name order, so the message is the same on every run.
+	if i, j := strings.Index(msg, "build lambda one"), strings.Index(msg, "build lambda two"); i > j {
+		t.Errorf("errors not in name order:\n%s", msg)
 	}
 }

@@ -8,12 +8,15 @@ import (
 	"github.com/rdsiam/rdsiam/internal/modroot"
 )
 
-// ImportPaths are the Lambda commands by asset name, as import paths: what
-// a module that imports this one builds with BuildModuleLambdas. The names
-// are Packages' names.
-var ImportPaths = map[string]string{
-	"query":  modroot.ModulePath + "/lambda/cmd/query",
-	"dbuser": modroot.ModulePath + "/lambda/cmd/dbuser",
+// ImportPaths returns the Lambda commands by asset name, as import paths:
+// what a module that imports this one builds with BuildModuleLambdas. The
+// names are Packages' names. Each call returns a new map.
+func ImportPaths() map[string]string {
+	paths := map[string]string{}
+	for name, pkg := range Packages() {
+		paths[name] = modroot.ModulePath + strings.TrimPrefix(pkg, ".")
+	}
+	return paths
 }
 
 // ModuleBuildDir is where BuildModuleLambdas writes, below the module root:
@@ -28,8 +31,8 @@ const ModuleBuildDir = ".build/rdsiam-lambda"
 // as for any other package it imports. Use it in a CDK app of another
 // module; this repository's own app uses BuildGoLambdas.
 //
-// The flags are BuildGoLambdas' (LambdaBuildFlags: -trimpath, no VCS stamp,
-// no build id), so the same source, versions and toolchain give the same
+// The flags are BuildGoLambdas' (BuildFlags: -trimpath, no VCS stamp, no
+// build id, lambda.norpc), so the same source, versions and toolchain give the same
 // bytes and the same asset hash. Unlike BuildGoLambdas it keeps no build key
 // and runs go build on every call (Go's build cache makes a repeat a link,
 // ~0.4 s of CPU per binary): the library's source may sit anywhere in the
@@ -46,7 +49,7 @@ func BuildModuleLambdas(dir string, packages map[string]string) (map[string]GoBi
 	}
 	for name, pkg := range packages {
 		if strings.HasPrefix(pkg, ".") || filepath.IsAbs(pkg) {
-			return nil, fmt.Errorf("build lambda %s: %q is a file path; BuildModuleLambdas takes import paths (e.g. %s)", name, pkg, ImportPaths["dbuser"])
+			return nil, fmt.Errorf("build lambda %s: %q is a file path; BuildModuleLambdas takes import paths (e.g. %s)", name, pkg, ImportPaths()["dbuser"])
 		}
 	}
 	return buildAll(root, filepath.Join(root, filepath.FromSlash(ModuleBuildDir)), packages, buildInputs{})

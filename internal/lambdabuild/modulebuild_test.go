@@ -18,12 +18,12 @@ func TestBuildModuleLambdasIsTheSameBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	repo, err := BuildGoLambdas(root, map[string]string{"dbuser": Packages["dbuser"]})
+	repo, err := BuildGoLambdas(root, map[string]string{"dbuser": Packages()["dbuser"]})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// From a subfolder: the go command finds the module above it.
-	mod, err := BuildModuleLambdas(filepath.Join(root, "lambda"), map[string]string{"dbuser": ImportPaths["dbuser"]})
+	mod, err := BuildModuleLambdas(filepath.Join(root, "lambda"), map[string]string{"dbuser": ImportPaths()["dbuser"]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,9 +60,9 @@ func TestBuildModuleLambdasRefusals(t *testing.T) {
 		name, dir, pkg string
 		want           []string
 	}{
-		{"file path", consumer, "./lambda/cmd/dbuser", []string{`"./lambda/cmd/dbuser" is a file path`, ImportPaths["dbuser"]}},
-		{"no module", notModule, ImportPaths["dbuser"], []string{notModule, "not inside a Go module"}},
-		{"module without the library", consumer, ImportPaths["dbuser"], []string{"go get -tool " + ImportPaths["dbuser"], consumer}},
+		{"file path", consumer, "./lambda/cmd/dbuser", []string{`"./lambda/cmd/dbuser" is a file path`, ImportPaths()["dbuser"]}},
+		{"no module", notModule, ImportPaths()["dbuser"], []string{notModule, "not inside a Go module"}},
+		{"module without the library", consumer, ImportPaths()["dbuser"], []string{"go get -tool " + ImportPaths()["dbuser"], consumer}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -24,43 +24,54 @@ const Namespace = "rdsiam"
 // account do not add up.
 const DimensionFunction = "FunctionName"
 
-// Metric is one metric the function reports. Every metric is a count of
-// events since the previous line the container wrote; sum them over a
-// period.
-type Metric struct {
-	Name string
-	// Meaning is what one count is, for docs/operating.md and the dashboard.
-	Meaning string
-}
+// Metric is one metric the function reports, by its CloudWatch metric
+// name. Every metric is a count of events since the previous line the
+// container wrote; sum them over a period.
+type Metric string
 
 // The metrics, in the order they are written.
-var (
-	Logins = Metric{"Logins",
-		"a new database connection logged in with an IAM token"}
-	LoginFailures = Metric{"LoginFailures",
-		"a connection request that failed after its retries (the request failed with it)"}
-	TokensSigned = Metric{"TokensSigned",
-		"an IAM token signed afresh (each one spends a login of the cluster's IAM throttle budget)"}
-	TokensReused = Metric{"TokensReused",
-		"a login that presented a token already signed (not throttled by Aurora)"}
-	AccessDeniedRetries = Metric{"AccessDeniedRetries",
-		"a login retried after MySQL error 1045 (IAM propagation, throttling or a real misconfiguration)"}
-	RetryTokensReused = Metric{"RetryTokensReused",
-		"a 1045 retry that presented the same token again (it had more than a minute to live)"}
-	RetryTokensSigned = Metric{"RetryTokensSigned",
-		"a 1045 retry that needed a freshly signed token"}
-	RateLimitWaits = Metric{"RateLimitWaits",
-		"a login that waited for the container's new-connection rate limit"}
-	SilentConnections = Metric{"SilentConnections",
-		"a connection closed because it stayed silent for the read timeout"}
-	OutcomeUnknownWrites = Metric{"OutcomeUnknownWrites",
-		"a write whose connection died after it was sent: it may or may not have committed"}
+const (
+	Logins               Metric = "Logins"
+	LoginFailures        Metric = "LoginFailures"
+	TokensSigned         Metric = "TokensSigned"
+	TokensReused         Metric = "TokensReused"
+	AccessDeniedRetries  Metric = "AccessDeniedRetries"
+	RetryTokensReused    Metric = "RetryTokensReused"
+	RetryTokensSigned    Metric = "RetryTokensSigned"
+	RateLimitWaits       Metric = "RateLimitWaits"
+	SilentConnections    Metric = "SilentConnections"
+	OutcomeUnknownWrites Metric = "OutcomeUnknownWrites"
 )
 
-// All lists every metric once, in the order lines carry them.
-var All = []Metric{
-	Logins, LoginFailures, TokensSigned, TokensReused, AccessDeniedRetries,
-	RetryTokensReused, RetryTokensSigned, RateLimitWaits, SilentConnections, OutcomeUnknownWrites,
+// meanings says what one count of each metric is, for docs/operating.md
+// and the dashboard.
+var meanings = map[Metric]string{
+	Logins:               "a new database connection logged in with an IAM token",
+	LoginFailures:        "a connection request that failed after its retries (the request failed with it)",
+	TokensSigned:         "an IAM token signed afresh (each one spends a login of the cluster's IAM throttle budget)",
+	TokensReused:         "a login that presented a token already signed (not throttled by Aurora)",
+	AccessDeniedRetries:  "a login retried after MySQL error 1045 (IAM propagation, throttling or a real misconfiguration)",
+	RetryTokensReused:    "a 1045 retry that presented the same token again (it had more than a minute to live)",
+	RetryTokensSigned:    "a 1045 retry that needed a freshly signed token",
+	RateLimitWaits:       "a login that waited for the container's new-connection rate limit",
+	SilentConnections:    "a connection closed because it stayed silent for the read timeout",
+	OutcomeUnknownWrites: "a write whose connection died after it was sent: it may or may not have committed",
+}
+
+// Name is the metric's CloudWatch name.
+func (m Metric) Name() string { return string(m) }
+
+// Meaning is what one count of the metric is; "" for a Metric not defined
+// here.
+func (m Metric) Meaning() string { return meanings[m] }
+
+// All lists every metric once, in the order lines carry them; a new slice
+// each call.
+func All() []Metric {
+	return []Metric{
+		Logins, LoginFailures, TokensSigned, TokensReused, AccessDeniedRetries,
+		RetryTokensReused, RetryTokensSigned, RateLimitWaits, SilentConnections, OutcomeUnknownWrites,
+	}
 }
 
 // Unit is the CloudWatch unit of every metric here.
@@ -84,10 +95,10 @@ func Write(w io.Writer, function string, t time.Time, v Values) error {
 	}
 	line := map[string]any{DimensionFunction: function}
 	var defs []metricDef
-	for _, m := range All {
+	for _, m := range All() {
 		if n := v[m]; n > 0 {
-			defs = append(defs, metricDef{Name: m.Name, Unit: Unit})
-			line[m.Name] = n
+			defs = append(defs, metricDef{Name: m.Name(), Unit: Unit})
+			line[m.Name()] = n
 		}
 	}
 	if len(defs) == 0 {

@@ -3,6 +3,7 @@ package opsmetrics
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 )
@@ -81,10 +82,10 @@ func TestWrite(t *testing.T) {
 // unique, and within CloudWatch's 1-255 characters with no colon.
 func TestMetricNamesUnique(t *testing.T) {
 	seen := map[string]bool{}
-	for _, m := range All {
-		if m.Name == "" || len(m.Name) > 255 || seen[m.Name] || m.Meaning == "" {
-			t.Errorf("metric %+v: empty, too long, duplicate or undocumented", m)
+	for _, m := range All() {
+		if m.Name() == "" || len(m.Name()) > 255 || strings.Contains(m.Name(), ":") || seen[m.Name()] || m.Meaning() == "" {
+			t.Errorf("metric %q: empty, too long, with a colon, duplicate or undocumented", m)
 		}
-		seen[m.Name] = true
+		seen[m.Name()] = true
 	}
 }

@@ -167,7 +167,7 @@ func run() error {
 	}
 
 	t := &table{runs: all}
-	printReport(os.Stdout, t, machine, goTest, *runs, *quick, elapsed, loadBefore, loadAverage())
+	printReport(os.Stdout, t, runInfo{machine: machine, runs: *runs, quick: *quick, elapsed: elapsed, loadBefore: loadBefore, loadAfter: loadAverage()}, goTest)
 	if len(checks) > 0 {
 		fmt.Fprintf(os.Stdout, "### Checks (logged by the benchmarks)\n\n")
 		for _, c := range checks {

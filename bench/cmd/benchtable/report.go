@@ -110,19 +110,46 @@ func ns(bench string) metric  { return metric{bench, "ns/op"} }
 func p50(bench string) metric { return metric{bench, "p50-ns"} }
 func p99(bench string) metric { return metric{bench, "p99-ns"} }
 
-func printReport(w io.Writer, t *table, m machine, goTest []measured, runs int, quick bool, elapsed time.Duration, loadBefore, loadAfter string) {
+// runInfo is what the report says about how the numbers were taken.
+type runInfo struct {
+	machine               machine
+	runs                  int
+	quick                 bool
+	elapsed               time.Duration
+	loadBefore, loadAfter string
+}
+
+// printReport prints the whole report: how it was measured, the
+// measurements, the go test timings, the ratios and the absolute targets.
+func printReport(w io.Writer, t *table, info runInfo, goTest []measured) {
+	printHeader(w, info)
+	for _, s := range measurementSections() {
+		printSection(w, t, s)
+	}
+	printGoTest(w, goTest)
+	printRatios(w, t)
+	printAbsoluteTargets(w, t)
+}
+
+func printHeader(w io.Writer, info runInfo) {
+	m := info.machine
 	fmt.Fprintf(w, "## rdsiam benchmarks\n\n")
-	if quick {
+	if info.quick {
 		fmt.Fprintf(w, "**Quick mode (`-quick`): one iteration each, a check that the benchmarks run. Do not quote these numbers.**\n\n")
 	}
 	fmt.Fprintf(w, "Machine: %d CPUs, %s; %s; Node %s (pinned), %s (system). %d run(s) in %s; load average %s before, %s after.\n\n",
-		m.cpus, m.cpuModel, m.goVersion, m.nodePinned, m.nodeSystem, runs, elapsed.Round(time.Second), loadBefore, loadAfter)
+		m.cpus, m.cpuModel, m.goVersion, m.nodePinned, m.nodeSystem, info.runs, info.elapsed.Round(time.Second), info.loadBefore, info.loadAfter)
 	fmt.Fprintf(w, "Median over runs, spread = lowest to highest run (a run's synth value is the median of its interleaved repeats). Latencies p50/p99 are within a run.\n\n")
+}
 
-	sections := []struct {
-		title string
-		rows  []row
-	}{
+// section is one measurement table of the report.
+type section struct {
+	title string
+	rows  []row
+}
+
+func measurementSections() []section {
+	return []section{
 		{"Synth (`cdk synth` as `make synth` runs it, wall time)", []row{
 			{"empty stack, Node 24 (baseline)", ns("BenchmarkSynth/empty")},
 			{"default stack, Lambdas unchanged (build skipped)", ns("BenchmarkSynth/default")},
@@ -159,33 +186,44 @@ func printReport(w io.Writer, t *table, m machine, goTest []measured, runs int, 
 			{"Update (p99)", p99("BenchmarkBootstrap/update")},
 		}},
 	}
-	for _, s := range sections {
-		fmt.Fprintf(w, "### %s\n\n| measurement | median | spread | runs |\n|---|---:|---:|---:|\n", s.title)
-		for _, r := range s.rows {
-			vs := t.values(r.m.bench, r.m.unit)
-			if len(vs) == 0 {
-				if !optional(r.m.bench) {
-					fmt.Fprintf(w, "| %s | missing | | 0 |\n", r.label)
-				}
-				continue
-			}
-			sm := summarize(vs)
-			fmt.Fprintf(w, "| %s | %s | %s – %s | %d |\n", r.label, format(sm.med, r.m.unit), format(sm.min, r.m.unit), format(sm.max, r.m.unit), sm.n)
-		}
-		fmt.Fprintln(w)
-	}
-	if len(goTest) > 0 {
-		fmt.Fprintf(w, "### `go test` (warm build cache, after one warm-up run)\n\n| command | runs |\n|---|---|\n")
-		for _, g := range goTest {
-			var parts []string
-			for _, d := range g.took {
-				parts = append(parts, d.Round(100*time.Millisecond).String())
-			}
-			fmt.Fprintf(w, "| %s | %s |\n", g.label, strings.Join(parts, ", "))
-		}
-		fmt.Fprintln(w)
-	}
+}
 
+// printSection prints one measurement table: median and spread over runs.
+// A missing measurement says so, unless it depends on the machine.
+func printSection(w io.Writer, t *table, s section) {
+	fmt.Fprintf(w, "### %s\n\n| measurement | median | spread | runs |\n|---|---:|---:|---:|\n", s.title)
+	for _, r := range s.rows {
+		vs := t.values(r.m.bench, r.m.unit)
+		if len(vs) == 0 {
+			if !optional(r.m.bench) {
+				fmt.Fprintf(w, "| %s | missing | | 0 |\n", r.label)
+			}
+			continue
+		}
+		sm := summarize(vs)
+		fmt.Fprintf(w, "| %s | %s | %s – %s | %d |\n", r.label, format(sm.med, r.m.unit), format(sm.min, r.m.unit), format(sm.max, r.m.unit), sm.n)
+	}
+	fmt.Fprintln(w)
+}
+
+func printGoTest(w io.Writer, goTest []measured) {
+	if len(goTest) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "### `go test` (warm build cache, after one warm-up run)\n\n| command | runs |\n|---|---|\n")
+	for _, g := range goTest {
+		var parts []string
+		for _, d := range g.took {
+			parts = append(parts, d.Round(100*time.Millisecond).String())
+		}
+		fmt.Fprintf(w, "| %s | %s |\n", g.label, strings.Join(parts, ", "))
+	}
+	fmt.Fprintln(w)
+}
+
+// printRatios prints each ratio taken within a run, summarized over runs,
+// and whether its median meets the target.
+func printRatios(w io.Writer, t *table) {
 	fmt.Fprintf(w, "### Ratios (per run, then median and spread) and targets\n\n| ratio | median | spread | target | met |\n|---|---:|---:|---|---|\n")
 	for _, r := range ratioRows() {
 		vs := t.ratios(r.num, r.den)
@@ -206,7 +244,10 @@ func printReport(w io.Writer, t *table, m machine, goTest []measured, runs int, 
 		fmt.Fprintf(w, "| %s | %.2fx | %.2fx – %.2fx | %s | %s |\n", r.label, sm.med, sm.min, sm.max, r.goal, met)
 	}
 	fmt.Fprintln(w)
+}
 
+// printAbsoluteTargets prints the targets that are limits on one number.
+func printAbsoluteTargets(w io.Writer, t *table) {
 	fmt.Fprintf(w, "### Absolute targets (median)\n\n| target | median | met |\n|---|---:|---|\n")
 	for _, a := range []struct {
 		label string

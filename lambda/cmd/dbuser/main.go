@@ -1,8 +1,8 @@
 // Command dbuser is the onEvent Lambda of the Custom::DatabaseUser resource:
 // it creates, updates and deletes the IAM-authenticated MySQL user (see
-// package github.com/rdsiam/rdsiam/lambda/dbuser). Build it for the Lambda runtime with
+// package github.com/rdsiam/rdsiam/lambda/dbuser). By hand, with internal/lambdabuild.BuildFlags:
 //
-//	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -buildid=" ./lambda/cmd/dbuser
+//	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -trimpath -buildvcs=false -tags lambda.norpc -ldflags="-s -w -buildid=" ./lambda/cmd/dbuser
 package main
 
 import (
