@@ -79,7 +79,7 @@ snapshots: setup
 # docs/configuration.md's key table, generated from stacks/configkeys.go
 # (a test fails while it differs).
 docs:
-	go test ./stacks -run TestConfigurationDocs -update
+	go test ./stacks -run TestConfigurationDocs -update  # README.md and docs/configuration.md
 
 vet:
 	go vet ./...

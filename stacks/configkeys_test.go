@@ -98,38 +98,53 @@ func jsonValue(t *testing.T, v any) any {
 	return out
 }
 
+// generatedTables are the documents that show the key table, each between
+// its markers: the full table for docs/configuration.md's readers, the
+// keys, defaults and allowed values for the README's.
+var generatedTables = []struct {
+	path   string
+	render func() string
+}{
+	{"../docs/configuration.md", keyTableMarkdown},
+	{"../README.md", keySummaryMarkdown},
+}
+
 const (
-	docsPath       = "../docs/configuration.md"
 	docsTableBegin = "<!-- key table: generated from stacks/configkeys.go by `make docs`; do not edit -->\n"
 	docsTableEnd   = "<!-- end of key table -->\n"
 )
 
-// TestConfigurationDocs: the key table in docs/configuration.md is the one
-// generated from configKeys. `make docs` (go test -run
-// TestConfigurationDocs -update) rewrites it.
+// TestConfigurationDocs: the key tables in docs/configuration.md and
+// README.md are the ones generated from configKeys. `make docs` (go test
+// -run TestConfigurationDocs -update) rewrites them.
 func TestConfigurationDocs(t *testing.T) {
-	doc, err := os.ReadFile(docsPath)
+	for _, g := range generatedTables {
+		t.Run(filepath.Base(g.path), func(t *testing.T) { checkGeneratedTable(t, g.path, g.render()) })
+	}
+}
+
+func checkGeneratedTable(t *testing.T, path, want string) {
+	doc, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	begin, end := bytes.Index(doc, []byte(docsTableBegin)), bytes.Index(doc, []byte(docsTableEnd))
 	if begin < 0 || end < begin {
-		t.Fatalf("%s: no %q ... %q markers around the key table", docsPath, docsTableBegin, docsTableEnd)
+		t.Fatalf("%s: no %q ... %q markers around the key table", path, docsTableBegin, docsTableEnd)
 	}
 	got := string(doc[begin+len(docsTableBegin) : end])
-	want := keyTableMarkdown()
 	if got == want {
 		return
 	}
 	if *update {
 		out := append(append(append([]byte{}, doc[:begin+len(docsTableBegin)]...), want...), doc[end:]...)
-		if err := os.WriteFile(docsPath, out, 0o644); err != nil {
+		if err := os.WriteFile(path, out, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("rewrote the key table of %s", docsPath)
+		t.Logf("rewrote the key table of %s", path)
 		return
 	}
-	t.Errorf("%s's key table differs from the key table in stacks/configkeys.go; run `make docs`.\ngot:\n%s\nwant:\n%s", docsPath, got, want)
+	t.Errorf("%s's key table differs from the key table in stacks/configkeys.go; run `make docs`.\ngot:\n%s\nwant:\n%s", path, got, want)
 }
 
 // keyTableMarkdown is the docs' table: one row per key, in table order.
@@ -139,6 +154,21 @@ func keyTableMarkdown() string {
 	d := DefaultConfig()
 	for _, k := range configKeys {
 		fmt.Fprintf(&b, "| `%s` | %s | `%s` | %s | %s |\n", k.name, typeName(k.field(&d)), cell(markdownDefault(k.value(&d))), cell(k.allowed), cell(k.help))
+	}
+	return b.String()
+}
+
+// keySummaryMarkdown is the README's table: key, default and allowed
+// values, several keys to a row so the README stays short.
+func keySummaryMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| key | default | key | default | key | default |\n|---|---|---|---|---|---|\n")
+	d := DefaultConfig()
+	for i, k := range configKeys {
+		fmt.Fprintf(&b, "| `%s` | `%s` ", k.name, cell(markdownDefault(k.value(&d))))
+		if i%3 == 2 || i == len(configKeys)-1 {
+			b.WriteString("|\n")
+		}
 	}
 	return b.String()
 }
