@@ -8,7 +8,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// NetworkProps configures Network.
+// NetworkProps configures Network. Its zero value is the app's default
+// network: a new VPC with isolated subnets only and flow logs, and the
+// Secrets Manager endpoint the user provider needs there.
 type NetworkProps struct {
 	// VpcID selects an existing VPC. Default "": a new VPC with two
 	// availability zones and isolated subnets only (no NAT gateway, no
@@ -16,13 +18,17 @@ type NetworkProps struct {
 	VpcID string
 	// SubnetIDs and AvailabilityZones describe the existing VPC's subnets to
 	// use, in the same order. Required with VpcID. They are taken as given
-	// (no lookup), so synth needs no AWS credentials.
+	// (no lookup), so synth needs no AWS credentials. Default: none (unused
+	// without VpcID).
 	SubnetIDs         []string
 	AvailabilityZones []string
-	// SecretsManagerEndpoint adds an interface endpoint for Secrets Manager,
-	// the only AWS API the bootstrap function calls. Default true is
-	// expressed by DefaultConfig; here the zero value means no endpoint.
-	SecretsManagerEndpoint bool
+	// NoSecretsManagerEndpoint leaves out the interface endpoint for
+	// Secrets Manager, the only AWS API the user provider's handler calls;
+	// set it only with VpcID, for a VPC that already has one (isolated
+	// subnets have no other way out). Default: false, the endpoint is
+	// created, open only to what is allowed to it (the user provider opens
+	// it to its handler through UserProviderProps.SecretsManager).
+	NoSecretsManagerEndpoint bool
 }
 
 // Network is where the database and the functions live: isolated subnets,
@@ -32,7 +38,8 @@ type Network struct {
 	Vpc     awsec2.IVpc
 	Subnets *awsec2.SubnetSelection
 	// EndpointSecurityGroup guards the Secrets Manager endpoint (nil when no
-	// endpoint is created); AllowFrom opens it to a function.
+	// endpoint is created); UserProviderProps.SecretsManager opens it to the
+	// provider's handler.
 	EndpointSecurityGroup awsec2.ISecurityGroup
 }
 
@@ -76,7 +83,7 @@ func NewNetwork(scope constructs.Construct, id string, props NetworkProps) *Netw
 	}
 	n.Subnets = &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}
 
-	if props.SecretsManagerEndpoint {
+	if !props.NoSecretsManagerEndpoint {
 		sg := awsec2.NewSecurityGroup(c, jsii.String("SecretsManagerEndpointSecurityGroup"), &awsec2.SecurityGroupProps{
 			Vpc:              n.Vpc,
 			Description:      jsii.String("Secrets Manager endpoint: HTTPS from the bootstrap function only"),

@@ -33,7 +33,7 @@ func checkPropsError(t *testing.T, err error, wantField string, want []string) {
 
 func TestQueryFunctionPropsErrors(t *testing.T) {
 	valid := func() QueryFunctionProps {
-		return QueryFunctionProps{Network: &Network{}, Cluster: &Cluster{}, User: &DatabaseUser{}}
+		return QueryFunctionProps{Vpc: fakeVpc{}, User: &DatabaseUser{}, Binary: GoBinary{Dir: "/bin/query"}}
 	}
 	for _, tc := range []struct {
 		name      string
@@ -50,13 +50,13 @@ func TestQueryFunctionPropsErrors(t *testing.T) {
 			[]string{"101 is out of range (allowed 1 to 100 connections per container)"}},
 		{"login rate above Aurora's", func(p *QueryFunctionProps) { p.MaxNewConnectionsPerSecond = 201 }, "QueryFunctionProps.MaxNewConnectionsPerSecond",
 			[]string{"201 is out of range (allowed 1 to 200"}},
-		{"negative retry", func(p *QueryFunctionProps) { p.AccessDeniedRetrySeconds = -1 }, "QueryFunctionProps.AccessDeniedRetrySeconds",
+		{"negative retry", func(p *QueryFunctionProps) { p.AccessDeniedRetrySeconds = new(-1) }, "QueryFunctionProps.AccessDeniedRetrySeconds",
 			[]string{"-1 is out of range (allowed 0 to 300 seconds (0: no retry))"}},
 		{"dial above iamdb's", func(p *QueryFunctionProps) { p.DialTimeoutSeconds = 61 }, "QueryFunctionProps.DialTimeoutSeconds",
 			[]string{"61 is out of range (allowed 1 to 60 seconds)"}},
 		{"read timeout not below the function's", func(p *QueryFunctionProps) { p.TimeoutSeconds, p.ReadTimeoutSeconds = 15, 15 },
 			"QueryFunctionProps.ReadTimeoutSeconds", []string{"15 is out of range (allowed 1 to 14 seconds (below TimeoutSeconds, 15))"}},
-		{"negative reserved concurrency", func(p *QueryFunctionProps) { p.ReservedConcurrency = -1 }, "QueryFunctionProps.ReservedConcurrency",
+		{"negative reserved concurrency", func(p *QueryFunctionProps) { p.ReservedConcurrency = new(-1) }, "QueryFunctionProps.ReservedConcurrency",
 			[]string{"-1 is out of range (allowed 0 to 1000 (0 reserves none))"}},
 		{"every mistake at once", func(p *QueryFunctionProps) { p.MemoryMB, p.DialTimeoutSeconds = 64, 61 }, "QueryFunctionProps.MemoryMB",
 			[]string{"MemoryMB 64", "DialTimeoutSeconds 61"}},
@@ -67,20 +67,14 @@ func TestQueryFunctionPropsErrors(t *testing.T) {
 			checkPropsError(t, p.withDefaults().validate("Query"), tc.wantField, tc.want)
 		})
 	}
-	p := valid()
-	p.ReadFromReaders = true
-	if err := p.withDefaults().validate("Query"); err == nil || !strings.Contains(err.Error(), "QueryFunctionProps.ReadFromReaders") ||
-		strings.Contains(err.Error(), "context key") {
-		t.Errorf("ReadFromReaders without readers: %v", err)
-	}
 }
 
 func TestClusterPropsErrors(t *testing.T) {
 	valid := func() ClusterProps {
 		d := DefaultConfig()
 		return ClusterProps{Network: &Network{}, EngineVersion: d.EngineVersion, Writer: d.Writer, InstanceClass: d.InstanceClass,
-			MinCapacity: d.MinCapacity, MaxCapacity: d.MaxCapacity, BackupRetentionDays: d.BackupRetentionDays,
-			RemovalPolicy: d.RemovalPolicy, IamAuthLogExport: true, LogRetentionDays: d.LogRetentionDays}
+			MinCapacity: &d.MinCapacity, MaxCapacity: &d.MaxCapacity, BackupRetentionDays: d.BackupRetentionDays,
+			RemovalPolicy: d.RemovalPolicy, LogRetentionDays: d.LogRetentionDays}
 	}
 	for _, tc := range []struct {
 		name      string
@@ -89,27 +83,29 @@ func TestClusterPropsErrors(t *testing.T) {
 		want      []string
 	}{
 		{"valid", func(*ClusterProps) {}, "", nil},
-		{"provisioned", func(p *ClusterProps) { p.Writer, p.MinCapacity, p.MaxCapacity = WriterProvisioned, 0, 0 }, "", nil},
+		{"provisioned", func(p *ClusterProps) { p.Writer, p.MinCapacity, p.MaxCapacity = WriterProvisioned, new(0.0), new(0.0) }, "", nil},
 		{"engine below the minimum", func(p *ClusterProps) { p.EngineVersion = "3.03.0" }, "ClusterProps.EngineVersion",
 			[]string{`cluster C: ClusterProps.EngineVersion "3.03.0" is not valid (allowed an Aurora MySQL 3 version "3.MM.P" at or above 3.04.0`}},
 		{"the minimum itself", func(p *ClusterProps) { p.EngineVersion = MinEngineVersion }, "", nil},
-		{"no writer", func(p *ClusterProps) { p.Writer = "" }, "ClusterProps.Writer", []string{`"serverless-v2" or "provisioned"`}},
+		{"zero value takes the defaults", func(p *ClusterProps) { *p = ClusterProps{Network: &Network{}} }, "", nil},
+		{"unknown writer", func(p *ClusterProps) { p.Writer = "aurora" }, "ClusterProps.Writer", []string{`"aurora"`, `"serverless-v2" or "provisioned"`}},
 		{"class without IAM auth", func(p *ClusterProps) { p.Writer, p.InstanceClass = WriterProvisioned, "db.t3.small" }, "ClusterProps.InstanceClass",
 			[]string{`"db.t3.small" is not valid: IAM database authentication is not supported on this class`}},
-		{"quarter ACU", func(p *ClusterProps) { p.MinCapacity = 0.25 }, "ClusterProps.MinCapacity", []string{"0.25 is not valid"}},
-		{"max below min", func(p *ClusterProps) { p.MinCapacity, p.MaxCapacity = 4, 2 }, "ClusterProps.MaxCapacity", []string{"below MinCapacity (4)"}},
-		{"pause too soon", func(p *ClusterProps) { p.MinCapacity, p.AutoPauseSeconds = 0, 60 }, "ClusterProps.AutoPauseSeconds",
+		{"quarter ACU", func(p *ClusterProps) { p.MinCapacity = new(0.25) }, "ClusterProps.MinCapacity", []string{"0.25 is not valid"}},
+		{"max below min", func(p *ClusterProps) { p.MinCapacity, p.MaxCapacity = new(4.0), new(2.0) }, "ClusterProps.MaxCapacity", []string{"below MinCapacity (4)"}},
+		{"pause too soon", func(p *ClusterProps) { p.MinCapacity, p.AutoPauseSeconds = new(0.0), 60 }, "ClusterProps.AutoPauseSeconds",
 			[]string{"60 is out of range (allowed 300 to 86400 seconds)"}},
-		{"no backups", func(p *ClusterProps) { p.BackupRetentionDays = 0 }, "ClusterProps.BackupRetentionDays", []string{"0 is out of range (allowed 1 to 35 days)"}},
+		{"backups past Aurora's limit", func(p *ClusterProps) { p.BackupRetentionDays = 36 }, "ClusterProps.BackupRetentionDays", []string{"36 is out of range (allowed 1 to 35 days)"}},
+		{"negative backups", func(p *ClusterProps) { p.BackupRetentionDays = -1 }, "ClusterProps.BackupRetentionDays", []string{"-1 is out of range"}},
 		{"removal policy", func(p *ClusterProps) { p.RemovalPolicy = "delete" }, "ClusterProps.RemovalPolicy", []string{`"delete" is not valid`}},
 		{"too many readers", func(p *ClusterProps) { p.Readers = 16 }, "ClusterProps.Readers", []string{"16 is out of range (allowed 0 to 15"}},
 		{"retention CloudWatch lacks", func(p *ClusterProps) { p.LogRetentionDays = 10 }, "ClusterProps.LogRetentionDays", []string{"10 is not valid"}},
-		{"retention unused without export", func(p *ClusterProps) { p.IamAuthLogExport, p.LogRetentionDays = false, 0 }, "", nil},
+		{"retention unused without export", func(p *ClusterProps) { p.DisableIamAuthLogExport, p.LogRetentionDays = true, 10 }, "", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := valid()
 			tc.change(&p)
-			checkPropsError(t, p.validate("C"), tc.wantField, tc.want)
+			checkPropsError(t, p.withDefaults().validate("C"), tc.wantField, tc.want)
 		})
 	}
 }

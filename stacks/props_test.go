@@ -1,0 +1,377 @@
+package stacks
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/rdsiam/rdsiam/internal/jsiinode"
+	"github.com/rdsiam/rdsiam/internal/modroot"
+	"github.com/rdsiam/rdsiam/lambda/queryfn"
+)
+
+// TestMain runs the package's tests under the pinned Node.js (jsii needs 22
+// or 24), as test/ does: the synthesis tests below start jsii.
+func TestMain(m *testing.M) {
+	root, err := modroot.Find(".")
+	if err == nil {
+		err = jsiinode.Use(root)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "stacks tests:", err)
+		os.Exit(2)
+	}
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+// fakeVpc stands for a VPC where props are only validated: a non-nil IVpc
+// none of whose methods is called.
+type fakeVpc struct{ awsec2.IVpc }
+
+// fakeBinary is a Lambda asset directory: CDK hashes it, nothing runs it.
+func fakeBinary(t *testing.T) GoBinary {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("not a binary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return GoBinary{Dir: dir}
+}
+
+// cfn is a synthesized template as JSON.
+type cfn map[string]any
+
+// synthStack builds a stack with build and returns its template; build's
+// error fails the test.
+func synthStack(t *testing.T, build func(stack awscdk.Stack) error) cfn {
+	t.Helper()
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Props"), nil)
+	if err := build(stack); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out cfn
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// one returns the only resource of type typ (the whole resource: Type,
+// Properties, DeletionPolicy ...), failing when there is not exactly one.
+func (c cfn) one(t *testing.T, typ string) map[string]any {
+	t.Helper()
+	var found []map[string]any
+	for _, r := range c["Resources"].(map[string]any) {
+		if r := r.(map[string]any); r["Type"] == typ {
+			found = append(found, r)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d resources of type %s, want 1", len(found), typ)
+	}
+	return found[0]
+}
+
+// queryFunction is the query function: of the template's functions (the
+// user provider's handler and CDK's are others), the one with the
+// connector's tuning variables.
+func (c cfn) queryFunction(t *testing.T) map[string]any {
+	t.Helper()
+	for _, r := range c["Resources"].(map[string]any) {
+		if r := r.(map[string]any); r["Type"] == "AWS::Lambda::Function" && prop(r, "Environment.Variables."+queryfn.EnvMaxConns) != nil {
+			return r
+		}
+	}
+	t.Fatal("no query function in the template")
+	return nil
+}
+
+// prop is resource r's property at path ("A.B" walks into objects).
+func prop(r map[string]any, path string) any {
+	var v any = r["Properties"]
+	for _, k := range strings.Split(path, ".") {
+		m, _ := v.(map[string]any)
+		v = m[k]
+	}
+	return v
+}
+
+// jsonText is v as compact JSON, for comparing values of any shape.
+func jsonText(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// zeroPropsStack is the library's constructs with zero props: only the
+// references each one requires are set.
+func zeroPropsStack(t *testing.T) func(awscdk.Stack) error {
+	bin := fakeBinary(t)
+	return func(stack awscdk.Stack) error {
+		network := NewNetwork(stack, "Network", NetworkProps{})
+		cluster, err := NewCluster(stack, "Cluster", ClusterProps{Network: network})
+		if err != nil {
+			return err
+		}
+		users, err := NewUserProvider(stack, "Users", UserProviderProps{
+			Cluster: cluster.DB, AdminSecret: cluster.DB.Secret(), Vpc: network.Vpc, Binary: bin,
+		})
+		if err != nil {
+			return err
+		}
+		user, err := NewDatabaseUser(stack, "User", DatabaseUserProps{
+			Provider: users, UserName: "app_user", DatabaseName: "appdb", Grants: []string{"SELECT"},
+		})
+		if err != nil {
+			return err
+		}
+		proxy, err := NewProxy(stack, "Proxy", ProxyProps{Cluster: cluster.DB, Vpc: network.Vpc})
+		if err != nil {
+			return err
+		}
+		_, err = NewQueryFunction(stack, "Query", QueryFunctionProps{Vpc: network.Vpc, User: user, Binary: bin, Proxy: proxy.DB})
+		return err
+	}
+}
+
+// TestZeroPropsAreSafe: constructs given only their required references
+// synthesize the app's safe defaults, taken from the key table
+// (DefaultConfig), not from literals repeated here.
+func TestZeroPropsAreSafe(t *testing.T) {
+	d := DefaultConfig()
+	proxyPercent, err := d.ProxyMaxConnectionsPercent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := synthStack(t, zeroPropsStack(t))
+	cluster := tmpl.one(t, "AWS::RDS::DBCluster")
+	fn := tmpl.queryFunction(t)
+	for _, tc := range []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"deletion protection on", prop(cluster, "DeletionProtection"), true},
+		{"backups kept the default days", prop(cluster, "BackupRetentionPeriod"), float64(d.BackupRetentionDays)},
+		{"a snapshot on removal", cluster["DeletionPolicy"], "Snapshot"},
+		{"a snapshot on replacement", cluster["UpdateReplacePolicy"], "Snapshot"},
+		{"IAM authentication", prop(cluster, "EnableIAMDatabaseAuthentication"), true},
+		{"storage encrypted", prop(cluster, "StorageEncrypted"), true},
+		{"the default engine version", prop(cluster, "EngineVersion"), "8.0.mysql_aurora." + d.EngineVersion},
+		{"the default capacity, never paused", prop(cluster, "ServerlessV2ScalingConfiguration"),
+			map[string]any{"MinCapacity": d.MinCapacity, "MaxCapacity": d.MaxCapacity}},
+		{"IAM auth errors exported", prop(cluster, "EnableCloudwatchLogsExports"), []any{IamAuthErrorLog}},
+		{"kept the default retention", prop(tmpl.one(t, "Custom::LogRetention"), "RetentionInDays"), float64(d.LogRetentionDays)},
+		{"TLS required by the server", prop(tmpl.one(t, "AWS::RDS::DBClusterParameterGroup"), "Parameters.require_secure_transport"), "ON"},
+		{"the Secrets Manager endpoint", jsonText(prop(tmpl.one(t, "AWS::EC2::VPCEndpoint"), "ServiceName")),
+			`{"Fn::Join":["",["com.amazonaws.",{"Ref":"AWS::Region"},".secretsmanager"]]}`},
+		{"the proxy leaves the default headroom", prop(tmpl.one(t, "AWS::RDS::DBProxyTargetGroup"), "ConnectionPoolConfigurationInfo.MaxConnectionsPercent"),
+			float64(proxyPercent)},
+		{"the proxy requires TLS", prop(tmpl.one(t, "AWS::RDS::DBProxy"), "RequireTLS"), true},
+		{"the function's concurrency is capped", prop(fn, "ReservedConcurrentExecutions"), float64(d.FunctionReservedConcurrency)},
+		{"the function's memory", prop(fn, "MemorySize"), float64(d.FunctionMemoryMB)},
+		{"access-denied logins retried", prop(fn, "Environment.Variables."+queryfn.EnvAccessDeniedRetrySeconds), fmt.Sprint(d.AccessDeniedRetrySeconds)},
+		{"the default pool", prop(fn, "Environment.Variables."+queryfn.EnvMaxConns), fmt.Sprint(d.MaxConnections)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if jsonText(tc.got) != jsonText(tc.want) {
+				t.Errorf("got %s, want %s", jsonText(tc.got), jsonText(tc.want))
+			}
+		})
+	}
+}
+
+// TestPropsTurnDefaultsOff: each switch away from a safe default does what
+// it says, so the zero values above are not simply all the construct can
+// do.
+func TestPropsTurnDefaultsOff(t *testing.T) {
+	bin := fakeBinary(t)
+	tmpl := synthStack(t, func(stack awscdk.Stack) error {
+		network := NewNetwork(stack, "Network", NetworkProps{
+			VpcID: "vpc-0123456789abcdef0", SubnetIDs: []string{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"},
+			AvailabilityZones: []string{"eu-west-1a", "eu-west-1b"}, NoSecretsManagerEndpoint: true,
+		})
+		cluster, err := NewCluster(stack, "Cluster", ClusterProps{Network: network, DisableDeletionProtection: true,
+			RemovalPolicy: "destroy", DisableIamAuthLogExport: true, BackupRetentionDays: 1, MinCapacity: new(0.0)})
+		if err != nil {
+			return err
+		}
+		users, err := NewUserProvider(stack, "Users", UserProviderProps{
+			Cluster: cluster.DB, AdminSecret: cluster.DB.Secret(), Vpc: network.Vpc, Binary: bin,
+		})
+		if err != nil {
+			return err
+		}
+		user, err := NewDatabaseUser(stack, "User", DatabaseUserProps{
+			Provider: users, UserName: "app_user", DatabaseName: "appdb", Grants: []string{"SELECT"},
+		})
+		if err != nil {
+			return err
+		}
+		_, err = NewQueryFunction(stack, "Query", QueryFunctionProps{Vpc: network.Vpc, User: user, Binary: bin,
+			ReservedConcurrency: new(0), AccessDeniedRetrySeconds: new(0)})
+		return err
+	})
+	cluster := tmpl.one(t, "AWS::RDS::DBCluster")
+	query := tmpl.queryFunction(t)
+	endpoints := 0
+	for _, r := range tmpl["Resources"].(map[string]any) {
+		if r.(map[string]any)["Type"] == "AWS::EC2::VPCEndpoint" {
+			endpoints++
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"deletion protection off", prop(cluster, "DeletionProtection"), false},
+		{"destroyed on removal", cluster["DeletionPolicy"], "Delete"},
+		{"one day of backups", prop(cluster, "BackupRetentionPeriod"), 1.0},
+		{"no log export", prop(cluster, "EnableCloudwatchLogsExports"), nil},
+		{"pauses when idle", prop(cluster, "ServerlessV2ScalingConfiguration.SecondsUntilAutoPause"), float64(MinAutoPauseSeconds)},
+		{"no Secrets Manager endpoint", endpoints, 0},
+		{"no reserved concurrency", prop(query, "ReservedConcurrentExecutions"), nil},
+		{"no access-denied retry", prop(query, "Environment.Variables."+queryfn.EnvAccessDeniedRetrySeconds), "0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if jsonText(tc.got) != jsonText(tc.want) {
+				t.Errorf("got %s, want %s", jsonText(tc.got), jsonText(tc.want))
+			}
+		})
+	}
+}
+
+// importedCluster is a cluster of another stack, by attributes; readers
+// adds its reader endpoint, engine its engine.
+func importedCluster(stack awscdk.Stack, readers, engine bool) awsrds.IDatabaseCluster {
+	attrs := &awsrds.DatabaseClusterAttributes{
+		ClusterIdentifier:         jsii.String("orders"),
+		ClusterResourceIdentifier: jsii.String("cluster-ORDERS7EXAMPLE0123456789"),
+		ClusterEndpointAddress:    jsii.String("orders.cluster-c0a1b2c3d4e5.eu-west-1.rds.amazonaws.com"),
+		Port:                      jsii.Number(3306),
+		SecurityGroups: &[]awsec2.ISecurityGroup{
+			awsec2.SecurityGroup_FromSecurityGroupId(stack, jsii.String("ClusterSG"), jsii.String("sg-0a1b2c3d4e5f60718"), nil),
+		},
+	}
+	if readers {
+		attrs.ReaderEndpointAddress = jsii.String("orders.cluster-ro-c0a1b2c3d4e5.eu-west-1.rds.amazonaws.com")
+	}
+	if engine {
+		attrs.Engine = awsrds.DatabaseClusterEngine_AURORA_MYSQL()
+	}
+	return awsrds.DatabaseCluster_FromDatabaseClusterAttributes(stack, jsii.String("Cluster"), attrs)
+}
+
+// TestQueryFunctionOnImportedCluster: the query function and the proxy take
+// any IDatabaseCluster; what an imported cluster lacks, or a created one
+// without readers, is a synth error naming it, not a jsii panic.
+func TestQueryFunctionOnImportedCluster(t *testing.T) {
+	bin := fakeBinary(t)
+	for _, tc := range []struct {
+		name            string
+		readers, engine bool
+		readFromReaders bool
+		proxy           bool
+		createdCluster  bool
+		wantErr         string
+		// wantEnv are variables the function must have.
+		wantEnv map[string]string
+	}{
+		{name: "writer only", wantEnv: map[string]string{
+			queryfn.EnvEndpoint: "orders.cluster-c0a1b2c3d4e5.eu-west-1.rds.amazonaws.com", queryfn.EnvPort: "3306", queryfn.EnvUser: "orders_api"}},
+		{name: "reads from readers", readers: true, readFromReaders: true, wantEnv: map[string]string{
+			queryfn.EnvReaderEndpoint: "orders.cluster-ro-c0a1b2c3d4e5.eu-west-1.rds.amazonaws.com"}},
+		{name: "reads from readers the import does not name", readFromReaders: true,
+			wantErr: "QueryFunctionProps.ReadFromReaders: the cluster's reader endpoint (an imported cluster needs its ReaderEndpointAddress attribute)"},
+		{name: "a created cluster without readers", createdCluster: true, readFromReaders: true,
+			wantErr: "QueryFunctionProps.ReadFromReaders: the cluster has no readers"},
+		{name: "a proxy on the imported cluster", engine: true, proxy: true, wantEnv: map[string]string{queryfn.EnvPort: "3306"}},
+		{name: "a proxy on a cluster without its engine", proxy: true,
+			wantErr: "proxy Proxy: ProxyProps.Cluster as the proxy's target (an imported cluster needs its Engine attribute)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := awscdk.NewApp(nil)
+			stack := awscdk.NewStack(app, jsii.String("Consumer"), nil)
+			vpc := awsec2.Vpc_FromVpcAttributes(stack, jsii.String("Vpc"), &awsec2.VpcAttributes{
+				VpcId:             jsii.String("vpc-0a1b2c3d4e5f60718"),
+				AvailabilityZones: jsii.Strings("eu-west-1a", "eu-west-1b"),
+				IsolatedSubnetIds: jsii.Strings("subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"),
+			})
+			var cluster awsrds.IDatabaseCluster
+			if tc.createdCluster {
+				c, err := NewCluster(stack, "Created", ClusterProps{Network: &Network{Vpc: vpc,
+					Subnets: &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				cluster = c.DB
+			} else {
+				cluster = importedCluster(stack, tc.readers, tc.engine)
+			}
+			err := func() error {
+				users, err := NewUserProvider(stack, "Users", UserProviderProps{Cluster: cluster, AdminSecret: awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String("Admin"),
+					jsii.String("arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-admin-AbCdEf")), Vpc: vpc, Binary: bin})
+				if err != nil {
+					return err
+				}
+				user, err := NewDatabaseUser(stack, "User", DatabaseUserProps{Provider: users, UserName: "orders_api", DatabaseName: "orders", Grants: []string{"SELECT"}})
+				if err != nil {
+					return err
+				}
+				props := QueryFunctionProps{Vpc: vpc, User: user, Binary: bin, ReadFromReaders: tc.readFromReaders}
+				if tc.proxy {
+					p, err := NewProxy(stack, "Proxy", ProxyProps{Cluster: cluster, Vpc: vpc})
+					if err != nil {
+						return err
+					}
+					props.Proxy = p.DB
+				}
+				_, err = NewQueryFunction(stack, "Query", props)
+				return err
+			}()
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one saying %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tmpl := assertions.Template_FromStack(stack, nil)
+			vars := map[string]any{}
+			for k, v := range tc.wantEnv {
+				vars[k] = v
+			}
+			tmpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+				"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&vars)},
+			})
+			// The function's way in: egress to the imported cluster's
+			// security group (or the proxy's) on the port.
+			dest := any(map[string]any{"Fn::GetAtt": assertions.Match_AnyValue()})
+			if !tc.proxy {
+				dest = "sg-0a1b2c3d4e5f60718"
+			}
+			tmpl.HasResourceProperties(jsii.String("AWS::EC2::SecurityGroupEgress"), map[string]any{
+				"Description": queryFunctionRule, "FromPort": 3306, "DestinationSecurityGroupId": dest,
+			})
+		})
+	}
+}
