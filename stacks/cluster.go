@@ -75,6 +75,12 @@ type Cluster struct {
 	SecurityGroup awsec2.SecurityGroup
 	Port          float64
 	readers       int
+	// writer is the writer's kind and maxConnections its max_connections
+	// (AuroraMaxConnections), for Monitoring's defaults.
+	writer         string
+	maxConnections int
+	// exportsAuthLog: the iam-db-auth-error log goes to CloudWatch Logs.
+	exportsAuthLog bool
 }
 
 // DatabasePort is the MySQL port the cluster listens on.
@@ -91,8 +97,13 @@ func NewCluster(scope constructs.Construct, id string, props ClusterProps) (*Clu
 	if err := props.validate(id); err != nil {
 		return nil, err
 	}
+	maxConns, _, err := AuroraMaxConnections(Config{Writer: props.Writer, InstanceClass: props.InstanceClass, MaxCapacity: *props.MaxCapacity})
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", id, err)
+	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	cl := &Cluster{Construct: c, Port: DatabasePort, readers: props.Readers}
+	cl := &Cluster{Construct: c, Port: DatabasePort, readers: props.Readers,
+		writer: props.Writer, maxConnections: maxConns, exportsAuthLog: !props.DisableIamAuthLogExport}
 
 	engine, params := engineWithTLSRequired(c, props.EngineVersion)
 	cl.SecurityGroup = awsec2.NewSecurityGroup(c, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
@@ -278,6 +289,18 @@ func (props ClusterProps) validate(id string) error {
 		checkProp(&errs, "ClusterProps.LogRetentionDays", props.LogRetentionDays, logRetentionRule)
 	}
 	return errs.err("cluster " + id)
+}
+
+// AuthLogGroupName is the name of the log group Aurora exports the
+// iam-db-auth-error log to, /aws/rds/cluster/<cluster id>/iam-db-auth-error;
+// nil when the log is not exported (ClusterProps.DisableIamAuthLogExport).
+func (cl *Cluster) AuthLogGroupName() *string {
+	if !cl.exportsAuthLog {
+		return nil
+	}
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{
+		jsii.String("/aws/rds/cluster/"), cl.DB.ClusterIdentifier(), jsii.String("/" + IamAuthErrorLog),
+	})
 }
 
 // AllowFrom opens the database port to peer, and only to it.

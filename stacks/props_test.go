@@ -145,9 +145,34 @@ func zeroPropsStack(t *testing.T) func(awscdk.Stack) error {
 		if err != nil {
 			return err
 		}
-		_, err = NewQueryFunction(stack, "Query", QueryFunctionProps{Vpc: network.Vpc, User: user, Binary: bin, Proxy: proxy.DB})
+		fn, err := NewQueryFunction(stack, "Query", QueryFunctionProps{Vpc: network.Vpc, User: user, Binary: bin, Proxy: proxy.DB})
+		if err != nil {
+			return err
+		}
+		_, err = NewMonitoring(stack, "Monitoring", MonitoringProps{Cluster: cluster, Function: fn})
 		return err
 	}
+}
+
+// count is how many resources of type typ c has.
+func (c cfn) count(typ string) int {
+	n := 0
+	for _, r := range c["Resources"].(map[string]any) {
+		if r.(map[string]any)["Type"] == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// alarmThreshold is the threshold of the alarm named <stack>-<id>.
+func (c cfn) alarmThreshold(id string) any {
+	for _, r := range c["Resources"].(map[string]any) {
+		if r := r.(map[string]any); r["Type"] == "AWS::CloudWatch::Alarm" && prop(r, "AlarmName") == "Props-"+id {
+			return prop(r, "Threshold")
+		}
+	}
+	return nil
 }
 
 // TestZeroPropsAreSafe: constructs given only their required references
@@ -156,6 +181,10 @@ func zeroPropsStack(t *testing.T) func(awscdk.Stack) error {
 func TestZeroPropsAreSafe(t *testing.T) {
 	d := DefaultConfig()
 	proxyPercent, err := d.ProxyMaxConnectionsPercent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	maxConns, _, err := AuroraMaxConnections(d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,6 +217,9 @@ func TestZeroPropsAreSafe(t *testing.T) {
 		{"the function's memory", prop(fn, "MemorySize"), float64(d.FunctionMemoryMB)},
 		{"access-denied logins retried", prop(fn, "Environment.Variables."+queryfn.EnvAccessDeniedRetrySeconds), fmt.Sprint(d.AccessDeniedRetrySeconds)},
 		{"the default pool", prop(fn, "Environment.Variables."+queryfn.EnvMaxConns), fmt.Sprint(d.MaxConnections)},
+		{"every alarm", tmpl.count("AWS::CloudWatch::Alarm"), len(AlarmSpecs())},
+		{"the connections alarm sized from the cluster", tmpl.alarmThreshold("ConnectionsNearLimit"), float64(maxConns * ConnectionsAlarmPercent / 100)},
+		{"the dashboard, with the auth log's widget", strings.Contains(jsonText(prop(tmpl.one(t, "AWS::CloudWatch::Dashboard"), "DashboardBody")), IamAuthErrorLog), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if jsonText(tc.got) != jsonText(tc.want) {
@@ -224,18 +256,16 @@ func TestPropsTurnDefaultsOff(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		_, err = NewQueryFunction(stack, "Query", QueryFunctionProps{Vpc: network.Vpc, User: user, Binary: bin,
+		fn, err := NewQueryFunction(stack, "Query", QueryFunctionProps{Vpc: network.Vpc, User: user, Binary: bin,
 			ReservedConcurrency: new(0), AccessDeniedRetrySeconds: new(0)})
+		if err != nil {
+			return err
+		}
+		_, err = NewMonitoring(stack, "Monitoring", MonitoringProps{Cluster: cluster, Function: fn, NoAlarms: true, NoDashboard: true})
 		return err
 	})
 	cluster := tmpl.one(t, "AWS::RDS::DBCluster")
 	query := tmpl.queryFunction(t)
-	endpoints := 0
-	for _, r := range tmpl["Resources"].(map[string]any) {
-		if r.(map[string]any)["Type"] == "AWS::EC2::VPCEndpoint" {
-			endpoints++
-		}
-	}
 	for _, tc := range []struct {
 		name string
 		got  any
@@ -246,7 +276,9 @@ func TestPropsTurnDefaultsOff(t *testing.T) {
 		{"one day of backups", prop(cluster, "BackupRetentionPeriod"), 1.0},
 		{"no log export", prop(cluster, "EnableCloudwatchLogsExports"), nil},
 		{"pauses when idle", prop(cluster, "ServerlessV2ScalingConfiguration.SecondsUntilAutoPause"), float64(MinAutoPauseSeconds)},
-		{"no Secrets Manager endpoint", endpoints, 0},
+		{"no Secrets Manager endpoint", tmpl.count("AWS::EC2::VPCEndpoint"), 0},
+		{"no alarms", tmpl.count("AWS::CloudWatch::Alarm"), 0},
+		{"no dashboard", tmpl.count("AWS::CloudWatch::Dashboard"), 0},
 		{"no reserved concurrency", prop(query, "ReservedConcurrentExecutions"), nil},
 		{"no access-denied retry", prop(query, "Environment.Variables."+queryfn.EnvAccessDeniedRetrySeconds), "0"},
 	} {

@@ -14,9 +14,14 @@ import (
 
 // RdsIamStackProps configures NewRdsIamStack.
 type RdsIamStackProps struct {
+	// StackProps are the stack's own. Default: Description is rdsiam's.
 	awscdk.StackProps
+	// Config is the deployment's configuration, validated here. Required:
+	// a zero Config is refused; start from DefaultConfig() or
+	// ConfigFromContext.
 	Config Config
 	// Binaries are the built Lambda binaries by LambdaPackages name.
+	// Required, every one of them.
 	Binaries map[string]GoBinary
 }
 
@@ -183,31 +188,18 @@ func (s *RdsIamStack) addOutputs() {
 }
 
 // addMonitoring adds the alarms and the dashboard the configuration asks
-// for, and records the nag findings of CDK's log-retention function when
-// the auth log is exported.
+// for, sized from the cluster (MonitoringProps' defaults).
 func (s *RdsIamStack) addMonitoring(cfg Config) error {
-	var authLog *string
-	if cfg.IamAuthLogExport {
-		authLog = awscdk.Fn_Join(jsii.String(""), &[]*string{
-			jsii.String("/aws/rds/cluster/"), s.Cluster.DB.ClusterIdentifier(), jsii.String("/" + IamAuthErrorLog),
-		})
-	}
 	if !cfg.Alarms && !cfg.Dashboard {
 		return nil
 	}
-	maxConns, _, err := AuroraMaxConnections(cfg)
-	if err != nil {
-		return err
-	}
+	var err error
 	s.Monitoring, err = NewMonitoring(s.Stack, "Monitoring", MonitoringProps{
-		Cluster:        s.Cluster,
-		Function:       s.Function,
-		Writer:         cfg.Writer,
-		MaxConnections: maxConns,
-		Alarms:         cfg.Alarms,
-		AlarmTopicArn:  cfg.AlarmTopicArn,
-		Dashboard:      cfg.Dashboard,
-		AuthLogGroup:   authLog,
+		Cluster:       s.Cluster,
+		Function:      s.Function,
+		NoAlarms:      !cfg.Alarms,
+		AlarmTopicArn: cfg.AlarmTopicArn,
+		NoDashboard:   !cfg.Dashboard,
 	})
 	return err
 }
