@@ -119,38 +119,61 @@ func jsonText(v any) string {
 	return string(b)
 }
 
-// zeroPropsStack is the library's constructs with zero props: only the
-// references each one requires are set.
-func zeroPropsStack(t *testing.T) func(awscdk.Stack) error {
+// libraryStack builds network, cluster, user provider, one user, a proxy
+// (withProxy) and the query function and monitoring on them, from the props
+// given; the references each props struct requires are filled in here.
+func libraryStack(t *testing.T, network NetworkProps, cluster ClusterProps, withProxy bool,
+	query QueryFunctionProps, monitoring MonitoringProps) func(awscdk.Stack) error {
 	bin := fakeBinary(t)
 	return func(stack awscdk.Stack) error {
-		network := NewNetwork(stack, "Network", NetworkProps{})
-		cluster, err := NewCluster(stack, "Cluster", ClusterProps{Network: network})
+		cluster.Network = NewNetwork(stack, "Network", network)
+		cl, err := NewCluster(stack, "Cluster", cluster)
 		if err != nil {
 			return err
 		}
-		users, err := NewUserProvider(stack, "Users", UserProviderProps{
-			Cluster: cluster.DB, AdminSecret: cluster.DB.Secret(), Vpc: network.Vpc, Binary: bin,
-		})
+		vpc := cluster.Network.Vpc
+		users, err := NewUserProvider(stack, "Users", UserProviderProps{Cluster: cl.DB, AdminSecret: cl.DB.Secret(), Vpc: vpc, Binary: bin})
 		if err != nil {
 			return err
 		}
-		user, err := NewDatabaseUser(stack, "User", DatabaseUserProps{
+		query.User, err = NewDatabaseUser(stack, "User", DatabaseUserProps{
 			Provider: users, UserName: "app_user", DatabaseName: "appdb", Grants: []string{"SELECT"},
 		})
 		if err != nil {
 			return err
 		}
-		proxy, err := NewProxy(stack, "Proxy", ProxyProps{Cluster: cluster.DB, Vpc: network.Vpc})
-		if err != nil {
+		if withProxy {
+			proxy, err := NewProxy(stack, "Proxy", ProxyProps{Cluster: cl.DB, Vpc: vpc})
+			if err != nil {
+				return err
+			}
+			query.Proxy = proxy.DB
+		}
+		query.Vpc, query.Binary = vpc, bin
+		if monitoring.Function, err = NewQueryFunction(stack, "Query", query); err != nil {
 			return err
 		}
-		fn, err := NewQueryFunction(stack, "Query", QueryFunctionProps{Vpc: network.Vpc, User: user, Binary: bin, Proxy: proxy.DB})
-		if err != nil {
-			return err
-		}
-		_, err = NewMonitoring(stack, "Monitoring", MonitoringProps{Cluster: cluster, Function: fn})
+		monitoring.Cluster = cl
+		_, err = NewMonitoring(stack, "Monitoring", monitoring)
 		return err
+	}
+}
+
+// valueCase is one value of a synthesized template and what it must be.
+type valueCase struct {
+	name      string
+	got, want any
+}
+
+// checkValues compares each case's values as JSON.
+func checkValues(t *testing.T, cases []valueCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if jsonText(tc.got) != jsonText(tc.want) {
+				t.Errorf("got %s, want %s", jsonText(tc.got), jsonText(tc.want))
+			}
+		})
 	}
 }
 
@@ -188,14 +211,10 @@ func TestZeroPropsAreSafe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := synthStack(t, zeroPropsStack(t))
+	tmpl := synthStack(t, libraryStack(t, NetworkProps{}, ClusterProps{}, true, QueryFunctionProps{}, MonitoringProps{}))
 	cluster := tmpl.one(t, "AWS::RDS::DBCluster")
 	fn := tmpl.queryFunction(t)
-	for _, tc := range []struct {
-		name string
-		got  any
-		want any
-	}{
+	checkValues(t, []valueCase{
 		{"deletion protection on", prop(cluster, "DeletionProtection"), true},
 		{"backups kept the default days", prop(cluster, "BackupRetentionPeriod"), float64(d.BackupRetentionDays)},
 		{"a snapshot on removal", cluster["DeletionPolicy"], "Snapshot"},
@@ -220,57 +239,24 @@ func TestZeroPropsAreSafe(t *testing.T) {
 		{"every alarm", tmpl.count("AWS::CloudWatch::Alarm"), len(AlarmSpecs())},
 		{"the connections alarm sized from the cluster", tmpl.alarmThreshold("ConnectionsNearLimit"), float64(maxConns * ConnectionsAlarmPercent / 100)},
 		{"the dashboard, with the auth log's widget", strings.Contains(jsonText(prop(tmpl.one(t, "AWS::CloudWatch::Dashboard"), "DashboardBody")), IamAuthErrorLog), true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if jsonText(tc.got) != jsonText(tc.want) {
-				t.Errorf("got %s, want %s", jsonText(tc.got), jsonText(tc.want))
-			}
-		})
-	}
+	})
 }
 
 // TestPropsTurnDefaultsOff: each switch away from a safe default does what
 // it says, so the zero values above are not simply all the construct can
 // do.
 func TestPropsTurnDefaultsOff(t *testing.T) {
-	bin := fakeBinary(t)
-	tmpl := synthStack(t, func(stack awscdk.Stack) error {
-		network := NewNetwork(stack, "Network", NetworkProps{
-			VpcID: "vpc-0123456789abcdef0", SubnetIDs: []string{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"},
-			AvailabilityZones: []string{"eu-west-1a", "eu-west-1b"}, NoSecretsManagerEndpoint: true,
-		})
-		cluster, err := NewCluster(stack, "Cluster", ClusterProps{Network: network, DisableDeletionProtection: true,
-			RemovalPolicy: "destroy", DisableIamAuthLogExport: true, BackupRetentionDays: 1, MinCapacity: new(0.0)})
-		if err != nil {
-			return err
-		}
-		users, err := NewUserProvider(stack, "Users", UserProviderProps{
-			Cluster: cluster.DB, AdminSecret: cluster.DB.Secret(), Vpc: network.Vpc, Binary: bin,
-		})
-		if err != nil {
-			return err
-		}
-		user, err := NewDatabaseUser(stack, "User", DatabaseUserProps{
-			Provider: users, UserName: "app_user", DatabaseName: "appdb", Grants: []string{"SELECT"},
-		})
-		if err != nil {
-			return err
-		}
-		fn, err := NewQueryFunction(stack, "Query", QueryFunctionProps{Vpc: network.Vpc, User: user, Binary: bin,
-			ReservedConcurrency: new(0), AccessDeniedRetrySeconds: new(0)})
-		if err != nil {
-			return err
-		}
-		_, err = NewMonitoring(stack, "Monitoring", MonitoringProps{Cluster: cluster, Function: fn, NoAlarms: true, NoDashboard: true})
-		return err
-	})
+	tmpl := synthStack(t, libraryStack(t,
+		NetworkProps{VpcID: "vpc-0123456789abcdef0", SubnetIDs: []string{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"},
+			AvailabilityZones: []string{"eu-west-1a", "eu-west-1b"}, NoSecretsManagerEndpoint: true},
+		ClusterProps{DisableDeletionProtection: true, RemovalPolicy: "destroy", DisableIamAuthLogExport: true,
+			BackupRetentionDays: 1, MinCapacity: new(0.0)},
+		false,
+		QueryFunctionProps{ReservedConcurrency: new(0), AccessDeniedRetrySeconds: new(0)},
+		MonitoringProps{NoAlarms: true, NoDashboard: true}))
 	cluster := tmpl.one(t, "AWS::RDS::DBCluster")
 	query := tmpl.queryFunction(t)
-	for _, tc := range []struct {
-		name string
-		got  any
-		want any
-	}{
+	checkValues(t, []valueCase{
 		{"deletion protection off", prop(cluster, "DeletionProtection"), false},
 		{"destroyed on removal", cluster["DeletionPolicy"], "Delete"},
 		{"one day of backups", prop(cluster, "BackupRetentionPeriod"), 1.0},
@@ -281,13 +267,7 @@ func TestPropsTurnDefaultsOff(t *testing.T) {
 		{"no dashboard", tmpl.count("AWS::CloudWatch::Dashboard"), 0},
 		{"no reserved concurrency", prop(query, "ReservedConcurrentExecutions"), nil},
 		{"no access-denied retry", prop(query, "Environment.Variables."+queryfn.EnvAccessDeniedRetrySeconds), "0"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if jsonText(tc.got) != jsonText(tc.want) {
-				t.Errorf("got %s, want %s", jsonText(tc.got), jsonText(tc.want))
-			}
-		})
-	}
+	})
 }
 
 // importedCluster is a cluster of another stack, by attributes; readers

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
 )
 
 // checkPropsError: err is nil when wantField is "", and otherwise names
@@ -132,5 +134,50 @@ func TestContextKeyWording(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "Props.") {
 			t.Errorf("%s=%v: err = %v\nwant it to contain %q", tc.key, tc.value, err, tc.want)
 		}
+	}
+}
+
+// fakeCluster stands for a cluster where props are only validated.
+type fakeCluster struct{ awsrds.IDatabaseCluster }
+
+// TestLibraryPropsErrors: the required references missing, or a value out
+// of range, are refused before any construct is made, naming the field.
+func TestLibraryPropsErrors(t *testing.T) {
+	sized := &Cluster{writer: WriterServerlessV2, maxConnections: 90}
+	for _, tc := range []struct {
+		name string
+		new  func() error
+		want string
+	}{
+		{"query function without its references", func() error {
+			_, err := NewQueryFunction(nil, "Query", QueryFunctionProps{})
+			return err
+		}, "query function Query: QueryFunctionProps.Binary, User, Vpc required"},
+		{"proxy without its references", func() error {
+			_, err := NewProxy(nil, "Proxy", ProxyProps{})
+			return err
+		}, "proxy Proxy: ProxyProps.Cluster and Vpc are required"},
+		{"proxy above every connection", func() error {
+			_, err := NewProxy(nil, "Proxy", ProxyProps{Cluster: fakeCluster{}, Vpc: fakeVpc{}, MaxConnectionsPercent: 101})
+			return err
+		}, "ProxyProps.MaxConnectionsPercent 101 is out of range (allowed 1 to 100 percent"},
+		{"monitoring without its references", func() error {
+			_, err := NewMonitoring(nil, "Monitoring", MonitoringProps{})
+			return err
+		}, "monitoring Monitoring: Cluster and Function are required"},
+		{"monitoring of an unknown writer", func() error {
+			_, err := NewMonitoring(nil, "Monitoring", MonitoringProps{Cluster: sized, Function: &QueryFunction{}, Writer: "aurora"})
+			return err
+		}, `MonitoringProps.Writer "aurora" is not valid`},
+		{"monitoring with a negative limit", func() error {
+			_, err := NewMonitoring(nil, "Monitoring", MonitoringProps{Cluster: sized, Function: &QueryFunction{}, MaxConnections: -1})
+			return err
+		}, "MonitoringProps.MaxConnections -1 is out of range"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.new(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want one saying %q", err, tc.want)
+			}
+		})
 	}
 }
