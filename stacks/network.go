@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -43,8 +45,12 @@ type Network struct {
 	EndpointSecurityGroup awsec2.ISecurityGroup
 }
 
-// NewNetwork creates or imports the VPC and the Secrets Manager endpoint.
-func NewNetwork(scope constructs.Construct, id string, props NetworkProps) *Network {
+// NewNetwork checks props, then creates or imports the VPC and the Secrets
+// Manager endpoint.
+func NewNetwork(scope constructs.Construct, id string, props NetworkProps) (*Network, error) {
+	if err := props.validate(id); err != nil {
+		return nil, err
+	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	n := &Network{Construct: c}
 	if props.VpcID == "" {
@@ -98,7 +104,30 @@ func NewNetwork(scope constructs.Construct, id string, props NetworkProps) *Netw
 		})
 		n.EndpointSecurityGroup = sg
 	}
-	return n
+	return n, nil
+}
+
+// validate checks props with the rules of the context keys that set them
+// in the app (and Config.Validate's between them), naming the field.
+func (props NetworkProps) validate(id string) error {
+	var errs propChecks
+	checkProp(&errs, "NetworkProps.VpcID", props.VpcID, vpcIDRule)
+	checkProp(&errs, "NetworkProps.SubnetIDs", props.SubnetIDs, subnetIDsRule)
+	checkProp(&errs, "NetworkProps.AvailabilityZones", props.AvailabilityZones, availabilityZonesRule)
+	refuse := func(field string, value any, allowed string) {
+		errs = append(errs, &PropsError{Field: "NetworkProps." + field, Value: value, Allowed: allowed})
+	}
+	switch {
+	case props.VpcID == "" && len(props.SubnetIDs)+len(props.AvailabilityZones) > 0:
+		refuse("SubnetIDs", props.SubnetIDs, "none without VpcID (a new VPC makes its own subnets), and AvailabilityZones none either")
+	case props.VpcID == "" && props.NoSecretsManagerEndpoint:
+		refuse("NoSecretsManagerEndpoint", true, "false without VpcID: the new VPC's isolated subnets have no other way to Secrets Manager")
+	case props.VpcID != "" && len(props.SubnetIDs) < 2:
+		refuse("SubnetIDs", props.SubnetIDs, "at least two subnet ids (in two availability zones) with VpcID")
+	case props.VpcID != "" && len(props.AvailabilityZones) != len(props.SubnetIDs):
+		refuse("AvailabilityZones", props.AvailabilityZones, fmt.Sprintf("one availability zone per subnet id, in the same order (%d)", len(props.SubnetIDs)))
+	}
+	return errs.err("network " + id)
 }
 
 // secretsManager is the endpoint's security group as UserProviderProps

@@ -126,7 +126,10 @@ func libraryStack(t *testing.T, network NetworkProps, cluster ClusterProps, with
 	query QueryFunctionProps, monitoring MonitoringProps) func(awscdk.Stack) error {
 	bin := fakeBinary(t)
 	return func(stack awscdk.Stack) error {
-		cluster.Network = NewNetwork(stack, "Network", network)
+		var err error
+		if cluster.Network, err = NewNetwork(stack, "Network", network); err != nil {
+			return err
+		}
 		cl, err := NewCluster(stack, "Cluster", cluster)
 		if err != nil {
 			return err

@@ -181,3 +181,40 @@ func TestLibraryPropsErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestNetworkPropsErrors(t *testing.T) {
+	existing := func() NetworkProps {
+		return NetworkProps{VpcID: "vpc-0123456789abcdef0", SubnetIDs: []string{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"},
+			AvailabilityZones: []string{"eu-west-1a", "eu-west-1b"}}
+	}
+	for _, tc := range []struct {
+		name      string
+		props     func() NetworkProps
+		wantField string
+		want      []string
+	}{
+		{"zero value: a new VPC with the endpoint", func() NetworkProps { return NetworkProps{} }, "", nil},
+		{"an existing VPC", existing, "", nil},
+		{"an existing VPC that has its own endpoint", func() NetworkProps { p := existing(); p.NoSecretsManagerEndpoint = true; return p }, "", nil},
+		{"malformed VPC id", func() NetworkProps { p := existing(); p.VpcID = "vpc-XYZ"; return p }, "NetworkProps.VpcID",
+			[]string{`network N: NetworkProps.VpcID "vpc-XYZ" is not valid`}},
+		{"malformed subnet id", func() NetworkProps { p := existing(); p.SubnetIDs[1] = "subnet-1"; return p }, "NetworkProps.SubnetIDs",
+			[]string{`"subnet-1" is malformed`}},
+		{"subnets without a VPC", func() NetworkProps { p := existing(); p.VpcID = ""; return p }, "NetworkProps.SubnetIDs",
+			[]string{"none without VpcID"}},
+		{"a new VPC without the endpoint", func() NetworkProps { return NetworkProps{NoSecretsManagerEndpoint: true} }, "NetworkProps.NoSecretsManagerEndpoint",
+			[]string{"no other way to Secrets Manager"}},
+		{"one subnet", func() NetworkProps {
+			p := existing()
+			p.SubnetIDs, p.AvailabilityZones = p.SubnetIDs[:1], p.AvailabilityZones[:1]
+			return p
+		},
+			"NetworkProps.SubnetIDs", []string{"at least two subnet ids"}},
+		{"a zone missing", func() NetworkProps { p := existing(); p.AvailabilityZones = p.AvailabilityZones[:1]; return p },
+			"NetworkProps.AvailabilityZones", []string{"one availability zone per subnet id, in the same order (2)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			checkPropsError(t, tc.props().validate("N"), tc.wantField, tc.want)
+		})
+	}
+}

@@ -63,13 +63,16 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 	}
 	s := &RdsIamStack{Stack: awscdk.NewStack(scope, jsii.String(id), &sp)}
 
-	s.Network = NewNetwork(s.Stack, "Network", NetworkProps{
+	var err error
+	s.Network, err = NewNetwork(s.Stack, "Network", NetworkProps{
 		VpcID:                    cfg.VpcID,
 		SubnetIDs:                cfg.SubnetIDs,
 		AvailabilityZones:        cfg.AvailabilityZones,
 		NoSecretsManagerEndpoint: !cfg.SecretsManagerEndpoint,
 	})
-	var err error
+	if err != nil {
+		return nil, err
+	}
 	s.Cluster, err = NewCluster(s.Stack, "Cluster", ClusterProps{
 		Network:                   s.Network,
 		EngineVersion:             cfg.EngineVersion,
