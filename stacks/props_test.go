@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -273,14 +274,14 @@ func TestPropsTurnDefaultsOff(t *testing.T) {
 	})
 }
 
-// importedCluster is a cluster of another stack, by attributes; readers
-// adds its reader endpoint, engine its engine.
-func importedCluster(stack awscdk.Stack, readers, engine bool) awsrds.IDatabaseCluster {
+// importedCluster is a cluster of another stack, by attributes, on port;
+// readers adds its reader endpoint, engine its engine.
+func importedCluster(stack awscdk.Stack, port float64, readers, engine bool) awsrds.IDatabaseCluster {
 	attrs := &awsrds.DatabaseClusterAttributes{
 		ClusterIdentifier:         jsii.String("orders"),
 		ClusterResourceIdentifier: jsii.String("cluster-ORDERS7EXAMPLE0123456789"),
 		ClusterEndpointAddress:    jsii.String("orders.cluster-c0a1b2c3d4e5.eu-west-1.rds.amazonaws.com"),
-		Port:                      jsii.Number(3306),
+		Port:                      jsii.Number(port),
 		SecurityGroups: &[]awsec2.ISecurityGroup{
 			awsec2.SecurityGroup_FromSecurityGroupId(stack, jsii.String("ClusterSG"), jsii.String("sg-0a1b2c3d4e5f60718"), nil),
 		},
@@ -305,7 +306,9 @@ func TestQueryFunctionOnImportedCluster(t *testing.T) {
 		readFromReaders bool
 		proxy           bool
 		createdCluster  bool
-		wantErr         string
+		// port is the imported cluster's; 0 means 3306.
+		port    float64
+		wantErr string
 		// wantEnv are variables the function must have.
 		wantEnv map[string]string
 	}{
@@ -318,6 +321,8 @@ func TestQueryFunctionOnImportedCluster(t *testing.T) {
 		{name: "a created cluster without readers", createdCluster: true, readFromReaders: true,
 			wantErr: "QueryFunctionProps.ReadFromReaders: the cluster has no readers"},
 		{name: "a proxy on the imported cluster", engine: true, proxy: true, wantEnv: map[string]string{queryfn.EnvPort: "3306"}},
+		{name: "a proxy, and readers on another port", engine: true, proxy: true, readers: true, readFromReaders: true, port: 3307,
+			wantErr: "QueryFunctionProps.ReadFromReaders: with a proxy, DB_PORT is the proxy's (3306) and the readers listen on 3307"},
 		{name: "a proxy on a cluster without its engine", proxy: true,
 			wantErr: "proxy Proxy: ProxyProps.Cluster as the proxy's target (an imported cluster needs its Engine attribute)"},
 	} {
@@ -338,7 +343,7 @@ func TestQueryFunctionOnImportedCluster(t *testing.T) {
 				}
 				cluster = c.DB
 			} else {
-				cluster = importedCluster(stack, tc.readers, tc.engine)
+				cluster = importedCluster(stack, cmp.Or(tc.port, DatabasePort), tc.readers, tc.engine)
 			}
 			err := func() error {
 				users, err := NewUserProvider(stack, "Users", UserProviderProps{Cluster: cluster, AdminSecret: awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String("Admin"),

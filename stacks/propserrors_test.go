@@ -35,7 +35,7 @@ func checkPropsError(t *testing.T, err error, wantField string, want []string) {
 
 func TestQueryFunctionPropsErrors(t *testing.T) {
 	valid := func() QueryFunctionProps {
-		return QueryFunctionProps{Vpc: fakeVpc{}, User: &DatabaseUser{}, Binary: GoBinary{Dir: "/bin/query"}}
+		return QueryFunctionProps{Vpc: fakeVpc{}, User: &DatabaseUser{provider: &UserProvider{}}, Binary: GoBinary{Dir: "/bin/query"}}
 	}
 	for _, tc := range []struct {
 		name      string
@@ -153,6 +153,10 @@ func TestLibraryPropsErrors(t *testing.T) {
 			_, err := NewQueryFunction(nil, "Query", QueryFunctionProps{})
 			return err
 		}, "query function Query: QueryFunctionProps.Binary, User, Vpc required"},
+		{"query function with a user not made by NewDatabaseUser", func() error {
+			_, err := NewQueryFunction(nil, "Query", QueryFunctionProps{Vpc: fakeVpc{}, User: &DatabaseUser{}, Binary: GoBinary{Dir: "/bin/query"}})
+			return err
+		}, "QueryFunctionProps.User has no user provider: make it with NewDatabaseUser"},
 		{"proxy without its references", func() error {
 			_, err := NewProxy(nil, "Proxy", ProxyProps{})
 			return err

@@ -226,6 +226,9 @@ func (props QueryFunctionProps) validate(id string) error {
 		slices.Sort(missing)
 		errs = append(errs, fmt.Errorf("QueryFunctionProps.%s required", strings.Join(missing, ", ")))
 	}
+	if props.User != nil && props.User.provider == nil {
+		errs = append(errs, errors.New("QueryFunctionProps.User has no user provider: make it with NewDatabaseUser"))
+	}
 	checkProp(&errs, "QueryFunctionProps.MemoryMB", props.MemoryMB, functionMemoryRange.rule())
 	checkProp(&errs, "QueryFunctionProps.TimeoutSeconds", props.TimeoutSeconds, functionTimeoutRange.rule())
 	checkProp(&errs, "QueryFunctionProps.ReservedConcurrency", *props.ReservedConcurrency,
