@@ -113,7 +113,10 @@ func NewQueryFunction(scope constructs.Construct, id string, props QueryFunction
 		return nil, err
 	}
 	cluster := props.User.provider.Cluster
-	env := props.User.Environment()
+	env, err := cdkCall("the cluster's writer endpoint (an imported cluster needs its ClusterEndpointAddress and Port attributes)", props.User.Environment)
+	if err != nil {
+		return nil, fmt.Errorf("query function %s: %w", id, err)
+	}
 	port := props.User.provider.port
 	if props.ReadFromReaders {
 		reader, err := readerEndpoint(cluster, props.Proxy != nil, port)
