@@ -15,7 +15,9 @@ import (
 // anyone database access by itself (that takes a token signed by a
 // principal holding a human user's connect policy).
 type PeopleAccessProps struct {
+	// Network is the cluster's; the ways in live in its subnets. Required.
 	Network *Network
+	// Cluster is what the ways in reach, on its port only. Required.
 	Cluster *Cluster
 	// CloudShell creates a security group for a CloudShell VPC environment,
 	// allowed by the cluster on 3306 (and allowed out only there). Default

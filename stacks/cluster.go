@@ -11,32 +11,59 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// ClusterProps configures Cluster. NewCluster checks every field with the
-// rules of the context key that sets it in the app (see Config) and names
-// the field, not the key, when one is refused.
+// ClusterProps configures Cluster. Its zero value (with Network set) is the
+// app's default cluster: deletion protection on, backups kept 7 days, a
+// snapshot on removal, the IAM authentication error log exported; every
+// empty field takes DefaultConfig's value (the key table's default of the
+// context key that sets it in the app). IAM authentication, encrypted
+// storage and server-side required TLS are not props: they are always on.
+// NewCluster checks every field with the rules of that context key and
+// names the field, not the key, when one is refused.
 type ClusterProps struct {
+	// Network is the VPC and the subnets the cluster lives in. Required.
 	Network *Network
-	// EngineVersion is "3.MM.P" (see Config.EngineVersion).
+	// EngineVersion is the Aurora MySQL 3 version "3.MM.P", at or above
+	// MinEngineVersion. Default: "" means DefaultConfig's.
 	EngineVersion string
-	// Writer is WriterServerlessV2 or WriterProvisioned.
-	Writer                   string
-	InstanceClass            string
-	MinCapacity, MaxCapacity float64
-	DeletionProtection       bool
-	BackupRetentionDays      int
-	// RemovalPolicy is "snapshot", "retain" or "destroy".
+	// Writer is WriterServerlessV2 or WriterProvisioned. Default: "" means
+	// DefaultConfig's (WriterServerlessV2).
+	Writer string
+	// InstanceClass is a provisioned writer's (and its readers') class,
+	// one with IAM authentication. Default: "" means DefaultConfig's;
+	// unused with a Serverless v2 writer.
+	InstanceClass string
+	// MinCapacity and MaxCapacity bound a Serverless v2 writer in ACUs;
+	// MinCapacity 0 lets an idle writer pause (AutoPauseSeconds). They are
+	// pointers, as CDK's ServerlessV2MinCapacity, because 0 is a capacity.
+	// Default: nil means DefaultConfig's (a writer that never pauses);
+	// unused with a provisioned writer.
+	MinCapacity, MaxCapacity *float64
+	// DisableDeletionProtection lets the cluster be deleted (a throwaway
+	// stack, with RemovalPolicy "destroy"). Default: false, the cluster is
+	// protected.
+	DisableDeletionProtection bool
+	// BackupRetentionDays keeps automated backups (point-in-time restore),
+	// 1 to 35 days; Aurora cannot turn them off. Default: 0 means
+	// DefaultConfig's (7).
+	BackupRetentionDays int
+	// RemovalPolicy is "snapshot", "retain" or "destroy": what deleting
+	// the stack does to the cluster. Default: "" means DefaultConfig's
+	// ("snapshot").
 	RemovalPolicy string
 	// AutoPauseSeconds is the idle time before a Serverless v2 writer with
 	// MinCapacity 0 pauses, MinAutoPauseSeconds to MaxAutoPauseSeconds.
 	// Default: 0 means MinAutoPauseSeconds; unused unless MinCapacity is 0.
 	AutoPauseSeconds int
-	// IamAuthLogExport exports the iam-db-auth-error log to CloudWatch
-	// Logs, kept LogRetentionDays (one of CloudWatch's retentions).
-	// Default: false (no export); the app's Config turns it on.
-	IamAuthLogExport bool
+	// DisableIamAuthLogExport keeps the iam-db-auth-error log (why IAM
+	// logins fail) out of CloudWatch Logs, for a region or version that
+	// refuses the export. Default: false, the log is exported and kept
+	// LogRetentionDays.
+	DisableIamAuthLogExport bool
+	// LogRetentionDays is that log's retention, one of CloudWatch's.
+	// Default: 0 means DefaultConfig's (365).
 	LogRetentionDays int
 	// Readers is the number of reader instances, of the writer's kind,
-	// 0-MaxReaders. Default 0: the writer only.
+	// 0-MaxReaders. Default: 0, the writer only.
 	Readers int
 }
 
@@ -48,6 +75,12 @@ type Cluster struct {
 	SecurityGroup awsec2.SecurityGroup
 	Port          float64
 	readers       int
+	// writer is the writer's kind and maxConnections its max_connections
+	// (AuroraMaxConnections), for Monitoring's defaults.
+	writer         string
+	maxConnections int
+	// exportsAuthLog: the iam-db-auth-error log goes to CloudWatch Logs.
+	exportsAuthLog bool
 }
 
 // DatabasePort is the MySQL port the cluster listens on.
@@ -60,11 +93,17 @@ const MasterUserName = "admin"
 // encrypted, TLS required by the server, and generated master credentials
 // in Secrets Manager (used only by the bootstrap).
 func NewCluster(scope constructs.Construct, id string, props ClusterProps) (*Cluster, error) {
+	props = props.withDefaults()
 	if err := props.validate(id); err != nil {
 		return nil, err
 	}
+	maxConns, _, err := AuroraMaxConnections(Config{Writer: props.Writer, InstanceClass: props.InstanceClass, MaxCapacity: *props.MaxCapacity})
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", id, err)
+	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	cl := &Cluster{Construct: c, Port: DatabasePort, readers: props.Readers}
+	cl := &Cluster{Construct: c, Port: DatabasePort, readers: props.Readers,
+		writer: props.Writer, maxConnections: maxConns, exportsAuthLog: !props.DisableIamAuthLogExport}
 
 	engine, params := engineWithTLSRequired(c, props.EngineVersion)
 	cl.SecurityGroup = awsec2.NewSecurityGroup(c, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
@@ -96,12 +135,12 @@ func NewCluster(scope constructs.Construct, id string, props ClusterProps) (*Clu
 		Vpc:                      props.Network.Vpc,
 		VpcSubnets:               props.Network.Subnets,
 		SecurityGroups:           &[]awsec2.ISecurityGroup{cl.SecurityGroup},
-		DeletionProtection:       jsii.Bool(props.DeletionProtection),
+		DeletionProtection:       jsii.Bool(!props.DisableDeletionProtection),
 		Backup:                   &awsrds.BackupProps{Retention: awscdk.Duration_Days(jsii.Number(float64(props.BackupRetentionDays)))},
 		RemovalPolicy:            removalPolicies[props.RemovalPolicy],
 		CopyTagsToSnapshot:       jsii.Bool(true),
 	})
-	suppressClusterFindings(cl.DB, props.DeletionProtection)
+	suppressClusterFindings(cl.DB, !props.DisableDeletionProtection)
 	return cl, nil
 }
 
@@ -146,8 +185,8 @@ func writerInstance(props ClusterProps) writerSpec {
 			PubliclyAccessible:      jsii.Bool(false),
 			AutoMinorVersionUpgrade: jsii.Bool(true),
 		}),
-		minCapacity: jsii.Number(props.MinCapacity),
-		maxCapacity: jsii.Number(props.MaxCapacity),
+		minCapacity: props.MinCapacity,
+		maxCapacity: props.MaxCapacity,
 	}
 }
 
@@ -164,7 +203,7 @@ func clusterReaders(props ClusterProps) *[]awsrds.IClusterInstance {
 // autoPauseDuration is the idle time before a Serverless v2 writer with
 // MinCapacity 0 pauses; nil when the writer cannot pause.
 func autoPauseDuration(props ClusterProps) awscdk.Duration {
-	if props.Writer != WriterServerlessV2 || props.MinCapacity != 0 {
+	if props.Writer != WriterServerlessV2 || *props.MinCapacity != 0 {
 		return nil
 	}
 	seconds := props.AutoPauseSeconds
@@ -195,8 +234,32 @@ var removalPolicies = map[string]awscdk.RemovalPolicy{
 	"destroy":  awscdk.RemovalPolicy_DESTROY,
 }
 
-// validate checks every field NewCluster relies on, with the same rules as
-// the context keys that set them in the app, and names the field.
+// withDefaults fills the empty fields with DefaultConfig's values.
+func (props ClusterProps) withDefaults() ClusterProps {
+	d := DefaultConfig()
+	orDefault(&props.EngineVersion, d.EngineVersion)
+	orDefault(&props.Writer, d.Writer)
+	orDefault(&props.InstanceClass, d.InstanceClass)
+	orDefault(&props.MinCapacity, &d.MinCapacity)
+	orDefault(&props.MaxCapacity, &d.MaxCapacity)
+	orDefault(&props.BackupRetentionDays, d.BackupRetentionDays)
+	orDefault(&props.RemovalPolicy, d.RemovalPolicy)
+	orDefault(&props.LogRetentionDays, d.LogRetentionDays)
+	return props
+}
+
+// orDefault sets *field to def when it holds its type's zero value (a
+// props field left empty).
+func orDefault[T comparable](field *T, def T) {
+	var zero T
+	if *field == zero {
+		*field = def
+	}
+}
+
+// validate checks every field NewCluster relies on (after withDefaults),
+// with the same rules as the context keys that set them in the app, and
+// names the field.
 func (props ClusterProps) validate(id string) error {
 	var errs propChecks
 	if props.Network == nil {
@@ -208,23 +271,36 @@ func (props ClusterProps) validate(id string) error {
 	case WriterProvisioned:
 		checkProp(&errs, "ClusterProps.InstanceClass", props.InstanceClass, instanceClassRule)
 	case WriterServerlessV2:
-		checkProp(&errs, "ClusterProps.MinCapacity", props.MinCapacity, minCapacityRule)
-		checkProp(&errs, "ClusterProps.MaxCapacity", props.MaxCapacity, maxCapacityRule)
-		if props.MaxCapacity < props.MinCapacity {
-			errs = append(errs, &PropsError{Field: "ClusterProps.MaxCapacity", Value: props.MaxCapacity,
-				Reason: fmt.Sprintf("below MinCapacity (%g)", props.MinCapacity), Allowed: maxCapacityRule.allowed})
+		minACU, maxACU := *props.MinCapacity, *props.MaxCapacity
+		checkProp(&errs, "ClusterProps.MinCapacity", minACU, minCapacityRule)
+		checkProp(&errs, "ClusterProps.MaxCapacity", maxACU, maxCapacityRule)
+		if maxACU < minACU {
+			errs = append(errs, &PropsError{Field: "ClusterProps.MaxCapacity", Value: maxACU,
+				Reason: fmt.Sprintf("below MinCapacity (%g)", minACU), Allowed: maxCapacityRule.allowed})
 		}
-		if props.MinCapacity == 0 && props.AutoPauseSeconds != 0 {
+		if minACU == 0 && props.AutoPauseSeconds != 0 {
 			checkProp(&errs, "ClusterProps.AutoPauseSeconds", props.AutoPauseSeconds, autoPauseRange.rule())
 		}
 	}
 	checkProp(&errs, "ClusterProps.BackupRetentionDays", props.BackupRetentionDays, backupRetentionRange.rule())
 	checkProp(&errs, "ClusterProps.RemovalPolicy", props.RemovalPolicy, removalPolicyRule)
 	checkProp(&errs, "ClusterProps.Readers", props.Readers, readersRange.rule())
-	if props.IamAuthLogExport {
+	if !props.DisableIamAuthLogExport {
 		checkProp(&errs, "ClusterProps.LogRetentionDays", props.LogRetentionDays, logRetentionRule)
 	}
 	return errs.err("cluster " + id)
+}
+
+// AuthLogGroupName is the name of the log group Aurora exports the
+// iam-db-auth-error log to, /aws/rds/cluster/<cluster id>/iam-db-auth-error;
+// nil when the log is not exported (ClusterProps.DisableIamAuthLogExport).
+func (cl *Cluster) AuthLogGroupName() *string {
+	if !cl.exportsAuthLog {
+		return nil
+	}
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{
+		jsii.String("/aws/rds/cluster/"), cl.DB.ClusterIdentifier(), jsii.String("/" + IamAuthErrorLog),
+	})
 }
 
 // AllowFrom opens the database port to peer, and only to it.

@@ -239,6 +239,14 @@ var (
 
 func validACU(v float64) bool { return v >= 0 && v <= 256 && v*2 == float64(int(v*2)) }
 
+// The network's rules: the vpcId, subnetIds and availabilityZones keys',
+// and NetworkProps' fields.
+var (
+	vpcIDRule             = matching(vpcIDPattern, true, `"" (create a VPC) or a VPC id like "vpc-0123456789abcdef0"`)
+	subnetIDsRule         = eachMatching(subnetIDPattern, `subnet ids like "subnet-0123456789abcdef0": at least two with vpcId, none without`)
+	availabilityZonesRule = eachMatching(azPattern, `availability zone names like "eu-west-1a", one per subnet id in the same order; none without vpcId`)
+)
+
 var (
 	writerRule        = oneOf(WriterServerlessV2, WriterProvisioned)
 	removalPolicyRule = oneOf("snapshot", "retain", "destroy")

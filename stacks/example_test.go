@@ -91,3 +91,39 @@ func ExampleDatabaseUser_GrantConnect() {
 	}
 	function.Connections().AllowTo(cluster, awsec2.Port_Tcp(cluster.ClusterEndpoint().Port()), jsii.String("MySQL from the orders API"))
 }
+
+// The sample query function on a cluster you imported: it takes the VPC
+// and the user, and finds the cluster (its writer endpoint, port and
+// security groups) through the user's provider, so the provider of
+// ExampleNewUserProvider serves here as is. Every field left out takes
+// the app's default (DefaultConfig): reserved concurrency, pool size,
+// login rate, access-denied retry, timeouts. ReadFromReaders needs the
+// imported cluster's ReaderEndpointAddress attribute; without it the synth
+// fails naming it. (Compiled, not run: stack, vpc and users stand for
+// yours.)
+func ExampleNewQueryFunction() {
+	var (
+		stack awscdk.Stack
+		vpc   awsec2.IVpc          // the cluster's, e.g. from awsec2.Vpc_FromVpcAttributes
+		users *stacks.UserProvider // on a cluster from awsrds.DatabaseCluster_FromDatabaseClusterAttributes
+	)
+	bins, err := stacks.BuildModuleLambdas(".", map[string]string{"query": stacks.LambdaImportPaths()["query"]})
+	if err != nil {
+		log.Fatal(err)
+	}
+	orders, err := stacks.NewDatabaseUser(stack, "OrdersUser", stacks.DatabaseUserProps{
+		Provider: users, UserName: "orders_api", DatabaseName: "orders", Grants: []string{"SELECT", "INSERT"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = stacks.NewQueryFunction(stack, "Orders", stacks.QueryFunctionProps{
+		Vpc: vpc, User: orders, Binary: bins["query"],
+		// A pointer, because 0 is a choice (no reservation); nil is the
+		// default.
+		ReservedConcurrency: new(50),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+}

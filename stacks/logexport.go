@@ -34,7 +34,7 @@ type authLogExport struct {
 // managed AWSLambdaBasicExecutionRole (logs on every log group).
 // ClusterProps.validate has checked LogRetentionDays.
 func newAuthLogExport(scope constructs.Construct, props ClusterProps) authLogExport {
-	if !props.IamAuthLogExport {
+	if props.DisableIamAuthLogExport {
 		return authLogExport{}
 	}
 	retention := logRetention[props.LogRetentionDays]

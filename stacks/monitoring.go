@@ -14,28 +14,33 @@ import (
 	"github.com/rdsiam/rdsiam/lambda/opsmetrics"
 )
 
-// MonitoringProps configures Monitoring.
+// MonitoringProps configures Monitoring. Its zero value (with Cluster and
+// Function set) is the app's default: every alarm of AlarmSpecs, without
+// actions, and the dashboard, sized from the cluster.
 type MonitoringProps struct {
 	// Cluster and Function are watched. Required.
 	Cluster  *Cluster
 	Function *QueryFunction
 	// Writer is WriterServerlessV2 or WriterProvisioned: the capacity
-	// graph shows ACUs or CPU. Default: "" (treated as provisioned: CPU).
+	// graph shows ACUs or CPU. Default: "" means the Cluster's writer.
 	Writer string
-	// MaxConnections is the writer's max_connections (AuroraMaxConnections);
-	// the connections alarm fires at ConnectionsAlarmPercent of it and the
-	// graph draws it. Default: 0 means no connections alarm and no line.
+	// MaxConnections is the writer's max_connections; the connections
+	// alarm fires at ConnectionsAlarmPercent of it and the graph draws it.
+	// Default: 0 means the Cluster's writer's (AuroraMaxConnections of its
+	// class or MaxCapacity).
 	MaxConnections int
-	// Alarms creates the alarms. Default: false (the app's Config: true).
-	Alarms bool
+	// NoAlarms leaves the alarms out. Default: false, the alarms are
+	// created.
+	NoAlarms bool
 	// AlarmTopicArn is an existing SNS topic told of every alarm and its
 	// recovery. Default: "" (alarms without actions).
 	AlarmTopicArn string
-	// Dashboard creates the dashboard. Default: false (the app's Config:
-	// true).
-	Dashboard bool
+	// NoDashboard leaves the dashboard out. Default: false, the dashboard
+	// is created.
+	NoDashboard bool
 	// AuthLogGroup is the exported iam-db-auth-error log group's name, for
-	// a log widget on the dashboard. Default: nil (no widget).
+	// a log widget on the dashboard. Default: nil means the Cluster's
+	// (Cluster.AuthLogGroupName; no widget when it exports none).
 	AuthLogGroup *string
 }
 
@@ -134,16 +139,21 @@ func NewMonitoring(scope constructs.Construct, id string, props MonitoringProps)
 	if props.Cluster == nil || props.Function == nil {
 		return nil, fmt.Errorf("monitoring %s: Cluster and Function are required", id)
 	}
+	orDefault(&props.Writer, props.Cluster.writer)
+	orDefault(&props.MaxConnections, props.Cluster.maxConnections)
+	orDefault(&props.AuthLogGroup, props.Cluster.AuthLogGroupName())
 	var errs propChecks
+	checkProp(&errs, "MonitoringProps.Writer", props.Writer, writerRule)
+	checkProp(&errs, "MonitoringProps.MaxConnections", props.MaxConnections, intRange{min: 1, max: headroomRange.max, unit: "connections", note: "0: the Cluster's"}.rule())
 	checkProp(&errs, "MonitoringProps.AlarmTopicArn", props.AlarmTopicArn, alarmTopicArnRule)
 	if err := errs.err("monitoring " + id); err != nil {
 		return nil, err
 	}
 	m := &Monitoring{Construct: constructs.NewConstruct(scope, jsii.String(id)), Alarms: map[string]awscloudwatch.Alarm{}, props: props}
-	if props.Alarms {
+	if !props.NoAlarms {
 		m.addAlarms()
 	}
-	if props.Dashboard {
+	if !props.NoDashboard {
 		m.addDashboard()
 	}
 	return m, nil
@@ -158,9 +168,6 @@ func (m *Monitoring) addAlarms() {
 	for _, spec := range AlarmSpecs() {
 		threshold := spec.Threshold
 		if spec.ID == "ConnectionsNearLimit" {
-			if m.props.MaxConnections <= 0 {
-				continue
-			}
 			threshold = float64(m.props.MaxConnections * ConnectionsAlarmPercent / 100)
 		}
 		alarm := awscloudwatch.NewAlarm(m.Construct, jsii.String(spec.ID), &awscloudwatch.AlarmProps{
@@ -203,11 +210,9 @@ func (m *Monitoring) addDashboard() {
 	for _, metric := range opsmetrics.All() {
 		own = append(own, m.ownMetric(metric))
 	}
-	var limit []*awscloudwatch.HorizontalAnnotation
-	if m.props.MaxConnections > 0 {
-		limit = append(limit,
-			&awscloudwatch.HorizontalAnnotation{Value: jsii.Number(float64(m.props.MaxConnections)), Label: jsii.String("max_connections")},
-			&awscloudwatch.HorizontalAnnotation{Value: jsii.Number(float64(m.props.MaxConnections * ConnectionsAlarmPercent / 100)), Label: jsii.String("alarm")})
+	limit := []*awscloudwatch.HorizontalAnnotation{
+		{Value: jsii.Number(float64(m.props.MaxConnections)), Label: jsii.String("max_connections")},
+		{Value: jsii.Number(float64(m.props.MaxConnections * ConnectionsAlarmPercent / 100)), Label: jsii.String("alarm")},
 	}
 	capacity := graph("Writer CPU (%)", rds("Average", "CPUUtilization"))
 	if m.props.Writer == WriterServerlessV2 {

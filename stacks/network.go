@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -8,7 +10,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// NetworkProps configures Network.
+// NetworkProps configures Network. Its zero value is the app's default
+// network: a new VPC with isolated subnets only and flow logs, and the
+// Secrets Manager endpoint the user provider needs there.
 type NetworkProps struct {
 	// VpcID selects an existing VPC. Default "": a new VPC with two
 	// availability zones and isolated subnets only (no NAT gateway, no
@@ -16,13 +20,17 @@ type NetworkProps struct {
 	VpcID string
 	// SubnetIDs and AvailabilityZones describe the existing VPC's subnets to
 	// use, in the same order. Required with VpcID. They are taken as given
-	// (no lookup), so synth needs no AWS credentials.
+	// (no lookup), so synth needs no AWS credentials. Default: none (unused
+	// without VpcID).
 	SubnetIDs         []string
 	AvailabilityZones []string
-	// SecretsManagerEndpoint adds an interface endpoint for Secrets Manager,
-	// the only AWS API the bootstrap function calls. Default true is
-	// expressed by DefaultConfig; here the zero value means no endpoint.
-	SecretsManagerEndpoint bool
+	// NoSecretsManagerEndpoint leaves out the interface endpoint for
+	// Secrets Manager, the only AWS API the user provider's handler calls;
+	// set it only with VpcID, for a VPC that already has one (isolated
+	// subnets have no other way out). Default: false, the endpoint is
+	// created, open only to what is allowed to it (the user provider opens
+	// it to its handler through UserProviderProps.SecretsManager).
+	NoSecretsManagerEndpoint bool
 }
 
 // Network is where the database and the functions live: isolated subnets,
@@ -32,12 +40,17 @@ type Network struct {
 	Vpc     awsec2.IVpc
 	Subnets *awsec2.SubnetSelection
 	// EndpointSecurityGroup guards the Secrets Manager endpoint (nil when no
-	// endpoint is created); AllowFrom opens it to a function.
+	// endpoint is created); UserProviderProps.SecretsManager opens it to the
+	// provider's handler.
 	EndpointSecurityGroup awsec2.ISecurityGroup
 }
 
-// NewNetwork creates or imports the VPC and the Secrets Manager endpoint.
-func NewNetwork(scope constructs.Construct, id string, props NetworkProps) *Network {
+// NewNetwork checks props, then creates or imports the VPC and the Secrets
+// Manager endpoint.
+func NewNetwork(scope constructs.Construct, id string, props NetworkProps) (*Network, error) {
+	if err := props.validate(id); err != nil {
+		return nil, err
+	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	n := &Network{Construct: c}
 	if props.VpcID == "" {
@@ -76,7 +89,7 @@ func NewNetwork(scope constructs.Construct, id string, props NetworkProps) *Netw
 	}
 	n.Subnets = &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}
 
-	if props.SecretsManagerEndpoint {
+	if !props.NoSecretsManagerEndpoint {
 		sg := awsec2.NewSecurityGroup(c, jsii.String("SecretsManagerEndpointSecurityGroup"), &awsec2.SecurityGroupProps{
 			Vpc:              n.Vpc,
 			Description:      jsii.String("Secrets Manager endpoint: HTTPS from the bootstrap function only"),
@@ -91,7 +104,30 @@ func NewNetwork(scope constructs.Construct, id string, props NetworkProps) *Netw
 		})
 		n.EndpointSecurityGroup = sg
 	}
-	return n
+	return n, nil
+}
+
+// validate checks props with the rules of the context keys that set them
+// in the app (and Config.Validate's between them), naming the field.
+func (props NetworkProps) validate(id string) error {
+	var errs propChecks
+	checkProp(&errs, "NetworkProps.VpcID", props.VpcID, vpcIDRule)
+	checkProp(&errs, "NetworkProps.SubnetIDs", props.SubnetIDs, subnetIDsRule)
+	checkProp(&errs, "NetworkProps.AvailabilityZones", props.AvailabilityZones, availabilityZonesRule)
+	refuse := func(field string, value any, allowed string) {
+		errs = append(errs, &PropsError{Field: "NetworkProps." + field, Value: value, Allowed: allowed})
+	}
+	switch {
+	case props.VpcID == "" && len(props.SubnetIDs)+len(props.AvailabilityZones) > 0:
+		refuse("SubnetIDs", props.SubnetIDs, "none without VpcID (a new VPC makes its own subnets), and AvailabilityZones none either")
+	case props.VpcID == "" && props.NoSecretsManagerEndpoint:
+		refuse("NoSecretsManagerEndpoint", true, "false without VpcID: the new VPC's isolated subnets have no other way to Secrets Manager")
+	case props.VpcID != "" && len(props.SubnetIDs) < 2:
+		refuse("SubnetIDs", props.SubnetIDs, "at least two subnet ids (in two availability zones) with VpcID")
+	case props.VpcID != "" && len(props.AvailabilityZones) != len(props.SubnetIDs):
+		refuse("AvailabilityZones", props.AvailabilityZones, fmt.Sprintf("one availability zone per subnet id, in the same order (%d)", len(props.SubnetIDs)))
+	}
+	return errs.err("network " + id)
 }
 
 // secretsManager is the endpoint's security group as UserProviderProps

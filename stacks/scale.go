@@ -31,19 +31,31 @@ func (c Config) validateScale() error {
 	return nil
 }
 
-// ProxyProps configures Proxy.
+// ProxyProps configures Proxy. The cluster may be created in this app or
+// imported by attributes (it then needs its Engine and SecurityGroups
+// attributes: the proxy's target and the rules to its port).
 type ProxyProps struct {
 	// Cluster is the target; the proxy fronts its writer. Required.
-	Cluster *Cluster
-	// Network gives the VPC and the isolated subnets the proxy lives in,
-	// the cluster's. Required.
-	Network *Network
+	Cluster awsrds.IDatabaseCluster
+	// Vpc is where the proxy lives, the cluster's. Required.
+	Vpc awsec2.IVpc
+	// VpcSubnets picks the proxy's subnets. Default: nil, CDK's default
+	// selection (the VPC's private subnets with egress, else its isolated
+	// ones).
+	VpcSubnets *awsec2.SubnetSelection
 	// MaxConnectionsPercent caps the proxy's connections to the writer as
-	// a share of its max_connections, 1-100. Default: 0 leaves RDS's
-	// default (100), which lets a busy proxy take every connection; the
-	// app sets Config.ProxyMaxConnectionsPercent, which leaves the
-	// bootstrap and connectionHeadroom theirs.
+	// a share of its max_connections, 1-100. Default: 0 means the share
+	// the app's default configuration leaves the proxy
+	// (DefaultConfig().ProxyMaxConnectionsPercent(): max_connections less
+	// the user provider's connection and connectionHeadroom), not RDS's
+	// 100, which lets a busy proxy take every connection.
 	MaxConnectionsPercent int
+}
+
+// defaultProxyMaxConnectionsPercent is ProxyProps.MaxConnectionsPercent's
+// default.
+func defaultProxyMaxConnectionsPercent() (int, error) {
+	return DefaultConfig().ProxyMaxConnectionsPercent()
 }
 
 // Proxy is an RDS Proxy in front of a cluster's writer with IAM
@@ -51,34 +63,37 @@ type ProxyProps struct {
 // for its endpoint, and it logs in to the cluster with IAM tokens of its
 // own role, so no Secrets Manager secret is on the user path. TLS is
 // required from clients. It has its own security group, open only to the
-// peers AllowFrom names and able to reach only the cluster's port.
+// peers allowed to it (QueryFunctionProps.Proxy does that for the query
+// function) and able to reach only the cluster's port.
 type Proxy struct {
 	constructs.Construct
 	DB            awsrds.DatabaseProxy
 	SecurityGroup awsec2.SecurityGroup
 	// Role is the proxy's own role; AllowUser lets it log in to the cluster.
-	Role    awsiam.Role
-	cluster *Cluster
+	Role awsiam.Role
 }
 
 // NewProxy creates the proxy, its security group and its role.
 func NewProxy(scope constructs.Construct, id string, props ProxyProps) (*Proxy, error) {
-	if props.Cluster == nil || props.Network == nil {
-		return nil, fmt.Errorf("proxy %s: Cluster and Network are required", id)
+	if props.Cluster == nil || props.Vpc == nil {
+		return nil, fmt.Errorf("proxy %s: ProxyProps.Cluster and Vpc are required", id)
+	}
+	if props.MaxConnectionsPercent == 0 {
+		pct, err := defaultProxyMaxConnectionsPercent()
+		if err != nil {
+			return nil, fmt.Errorf("proxy %s: ProxyProps.MaxConnectionsPercent's default: %w", id, err)
+		}
+		props.MaxConnectionsPercent = pct
 	}
 	var errs propChecks
-	checkProp(&errs, "ProxyProps.MaxConnectionsPercent", props.MaxConnectionsPercent, intRange{min: 0, max: 100, unit: "percent", note: "0: RDS's default, 100"}.rule())
+	checkProp(&errs, "ProxyProps.MaxConnectionsPercent", props.MaxConnectionsPercent, intRange{min: 1, max: 100, unit: "percent", note: "0: the default configuration's share"}.rule())
 	if err := errs.err("proxy " + id); err != nil {
 		return nil, err
 	}
-	var maxPercent *float64
-	if props.MaxConnectionsPercent > 0 {
-		maxPercent = jsii.Number(float64(props.MaxConnectionsPercent))
-	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	p := &Proxy{Construct: c, cluster: props.Cluster}
+	p := &Proxy{Construct: c}
 	p.SecurityGroup = awsec2.NewSecurityGroup(c, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
-		Vpc:              props.Network.Vpc,
+		Vpc:              props.Vpc,
 		Description:      jsii.String("RDS Proxy: MySQL from the rdsiam query function, to the Aurora cluster only"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
@@ -89,8 +104,24 @@ func NewProxy(scope constructs.Construct, id string, props ProxyProps) (*Proxy, 
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("rds.amazonaws.com"), nil),
 		Description: jsii.String("RDS Proxy: logs in to the Aurora cluster with IAM as the users it fronts"),
 	})
-	p.DB = awsrds.NewDatabaseProxy(c, jsii.String("Proxy"), &awsrds.DatabaseProxyProps{
-		ProxyTarget: awsrds.ProxyTarget_FromCluster(props.Cluster.DB),
+	var err error
+	p.DB, err = cdkCall("ProxyProps.Cluster as the proxy's target (an imported cluster needs its Engine attribute)", func() awsrds.DatabaseProxy {
+		return newDatabaseProxy(c, p, props)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("proxy %s: %w", id, err)
+	}
+	// ProxyTarget_FromCluster has already opened the cluster's port to the
+	// proxy's security group (ingress on the cluster's, egress on the
+	// proxy's); a second pair of rules here would only duplicate them.
+	return p, nil
+}
+
+// newDatabaseProxy is the proxy itself, in front of props.Cluster's writer,
+// with p's security group and role.
+func newDatabaseProxy(c constructs.Construct, p *Proxy, props ProxyProps) awsrds.DatabaseProxy {
+	return awsrds.NewDatabaseProxy(c, jsii.String("Proxy"), &awsrds.DatabaseProxyProps{
+		ProxyTarget: awsrds.ProxyTarget_FromCluster(props.Cluster),
 		// A name unique in the account and region, as CDK's
 		// DATABASE_PROXY_UNIQUE_RESOURCE_NAME flag would choose; without
 		// it CDK names every proxy by its construct id.
@@ -100,9 +131,9 @@ func NewProxy(scope constructs.Construct, id string, props ProxyProps) (*Proxy, 
 		// IAM_AUTH and no Auth list.
 		DefaultAuthScheme:     awsrds.DefaultAuthScheme_IAM_AUTH,
 		RequireTLS:            jsii.Bool(true),
-		MaxConnectionsPercent: maxPercent,
-		Vpc:                   props.Network.Vpc,
-		VpcSubnets:            props.Network.Subnets,
+		MaxConnectionsPercent: jsii.Number(float64(props.MaxConnectionsPercent)),
+		Vpc:                   props.Vpc,
+		VpcSubnets:            props.VpcSubnets,
 		SecurityGroups:        &[]awsec2.ISecurityGroup{p.SecurityGroup},
 		Role:                  p.Role,
 		// The connector sets time_zone on every new connection (iamdb).
@@ -116,17 +147,6 @@ func NewProxy(scope constructs.Construct, id string, props ProxyProps) (*Proxy, 
 		InitQuery:             jsii.String("SET time_zone = " + iamdb.SessionTimeZone),
 		SessionPinningFilters: &[]awsrds.SessionPinningFilter{awsrds.SessionPinningFilter_EXCLUDE_VARIABLE_SETS()},
 	})
-	// ProxyTarget_FromCluster has already opened the cluster's port to the
-	// proxy's security group (ingress on the cluster's, egress on the
-	// proxy's); a second pair of rules here would only duplicate them.
-	return p, nil
-}
-
-// AllowFrom opens the proxy's port to peer, and only to it.
-func (p *Proxy) AllowFrom(peer awsec2.ISecurityGroup, description string) {
-	port := awsec2.Port_Tcp(jsii.Number(DatabasePort))
-	p.SecurityGroup.AddIngressRule(peer, port, jsii.String(description), nil)
-	peer.AddEgressRule(p.SecurityGroup, port, jsii.String(description), nil)
 }
 
 // AllowUser lets the proxy's role log in to the cluster as user:

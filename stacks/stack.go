@@ -14,9 +14,14 @@ import (
 
 // RdsIamStackProps configures NewRdsIamStack.
 type RdsIamStackProps struct {
+	// StackProps are the stack's own. Default: Description is rdsiam's.
 	awscdk.StackProps
+	// Config is the deployment's configuration, validated here. Required:
+	// a zero Config is refused; start from DefaultConfig() or
+	// ConfigFromContext.
 	Config Config
 	// Binaries are the built Lambda binaries by LambdaPackages name.
+	// Required, every one of them.
 	Binaries map[string]GoBinary
 }
 
@@ -58,27 +63,30 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 	}
 	s := &RdsIamStack{Stack: awscdk.NewStack(scope, jsii.String(id), &sp)}
 
-	s.Network = NewNetwork(s.Stack, "Network", NetworkProps{
-		VpcID:                  cfg.VpcID,
-		SubnetIDs:              cfg.SubnetIDs,
-		AvailabilityZones:      cfg.AvailabilityZones,
-		SecretsManagerEndpoint: cfg.SecretsManagerEndpoint,
-	})
 	var err error
+	s.Network, err = NewNetwork(s.Stack, "Network", NetworkProps{
+		VpcID:                    cfg.VpcID,
+		SubnetIDs:                cfg.SubnetIDs,
+		AvailabilityZones:        cfg.AvailabilityZones,
+		NoSecretsManagerEndpoint: !cfg.SecretsManagerEndpoint,
+	})
+	if err != nil {
+		return nil, err
+	}
 	s.Cluster, err = NewCluster(s.Stack, "Cluster", ClusterProps{
-		Network:             s.Network,
-		EngineVersion:       cfg.EngineVersion,
-		Writer:              cfg.Writer,
-		InstanceClass:       cfg.InstanceClass,
-		MinCapacity:         cfg.MinCapacity,
-		MaxCapacity:         cfg.MaxCapacity,
-		DeletionProtection:  cfg.DeletionProtection,
-		BackupRetentionDays: cfg.BackupRetentionDays,
-		RemovalPolicy:       cfg.RemovalPolicy,
-		AutoPauseSeconds:    cfg.AutoPauseSeconds,
-		IamAuthLogExport:    cfg.IamAuthLogExport,
-		LogRetentionDays:    cfg.LogRetentionDays,
-		Readers:             cfg.Readers,
+		Network:                   s.Network,
+		EngineVersion:             cfg.EngineVersion,
+		Writer:                    cfg.Writer,
+		InstanceClass:             cfg.InstanceClass,
+		MinCapacity:               &cfg.MinCapacity,
+		MaxCapacity:               &cfg.MaxCapacity,
+		DisableDeletionProtection: !cfg.DeletionProtection,
+		BackupRetentionDays:       cfg.BackupRetentionDays,
+		RemovalPolicy:             cfg.RemovalPolicy,
+		AutoPauseSeconds:          cfg.AutoPauseSeconds,
+		DisableIamAuthLogExport:   !cfg.IamAuthLogExport,
+		LogRetentionDays:          cfg.LogRetentionDays,
+		Readers:                   cfg.Readers,
 	})
 	if err != nil {
 		return nil, err
@@ -113,30 +121,41 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 		if err != nil {
 			return nil, err
 		}
-		if s.Proxy, err = NewProxy(s.Stack, "Proxy", ProxyProps{Cluster: s.Cluster, Network: s.Network, MaxConnectionsPercent: pct}); err != nil {
+		if s.Proxy, err = NewProxy(s.Stack, "Proxy", ProxyProps{
+			Cluster: s.Cluster.DB, Vpc: s.Network.Vpc, VpcSubnets: s.Network.Subnets, MaxConnectionsPercent: pct,
+		}); err != nil {
 			return nil, err
 		}
 		s.Proxy.AllowUser(s.User)
 	}
+	var proxy ConnectableProxy
+	if s.Proxy != nil {
+		proxy = s.Proxy.DB
+	}
 	s.Function, err = NewQueryFunction(s.Stack, "Query", QueryFunctionProps{
-		Network:        s.Network,
-		Cluster:        s.Cluster,
+		Vpc:            s.Network.Vpc,
+		VpcSubnets:     s.Network.Subnets,
 		User:           s.User,
 		Binary:         props.Binaries["query"],
 		MemoryMB:       cfg.FunctionMemoryMB,
 		TimeoutSeconds: cfg.FunctionTimeoutSeconds,
 
-		ReservedConcurrency:        cfg.FunctionReservedConcurrency,
+		ReservedConcurrency:        &cfg.FunctionReservedConcurrency,
 		MaxConnections:             cfg.MaxConnections,
 		MaxNewConnectionsPerSecond: cfg.MaxNewConnectionsPerSecond,
-		AccessDeniedRetrySeconds:   cfg.AccessDeniedRetrySeconds,
+		AccessDeniedRetrySeconds:   &cfg.AccessDeniedRetrySeconds,
 		ReadTimeoutSeconds:         cfg.ReadTimeoutSeconds,
 		DialTimeoutSeconds:         cfg.DialTimeoutSeconds,
-		Proxy:                      s.Proxy,
+		Proxy:                      proxy,
 		ReadFromReaders:            cfg.Readers > 0,
 	})
 	if err != nil {
 		return nil, err
+	}
+	if s.Proxy != nil {
+		// The proxy's role and its grants on the cluster too, not only
+		// the proxy: its logins to the cluster need them.
+		s.Function.Function.Node().AddDependency(s.Proxy.Construct)
 	}
 	if err := s.addMonitoring(cfg); err != nil {
 		return nil, err
@@ -172,31 +191,18 @@ func (s *RdsIamStack) addOutputs() {
 }
 
 // addMonitoring adds the alarms and the dashboard the configuration asks
-// for, and records the nag findings of CDK's log-retention function when
-// the auth log is exported.
+// for, sized from the cluster (MonitoringProps' defaults).
 func (s *RdsIamStack) addMonitoring(cfg Config) error {
-	var authLog *string
-	if cfg.IamAuthLogExport {
-		authLog = awscdk.Fn_Join(jsii.String(""), &[]*string{
-			jsii.String("/aws/rds/cluster/"), s.Cluster.DB.ClusterIdentifier(), jsii.String("/" + IamAuthErrorLog),
-		})
-	}
 	if !cfg.Alarms && !cfg.Dashboard {
 		return nil
 	}
-	maxConns, _, err := AuroraMaxConnections(cfg)
-	if err != nil {
-		return err
-	}
+	var err error
 	s.Monitoring, err = NewMonitoring(s.Stack, "Monitoring", MonitoringProps{
-		Cluster:        s.Cluster,
-		Function:       s.Function,
-		Writer:         cfg.Writer,
-		MaxConnections: maxConns,
-		Alarms:         cfg.Alarms,
-		AlarmTopicArn:  cfg.AlarmTopicArn,
-		Dashboard:      cfg.Dashboard,
-		AuthLogGroup:   authLog,
+		Cluster:       s.Cluster,
+		Function:      s.Function,
+		NoAlarms:      !cfg.Alarms,
+		AlarmTopicArn: cfg.AlarmTopicArn,
+		NoDashboard:   !cfg.Dashboard,
 	})
 	return err
 }
