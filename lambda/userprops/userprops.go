@@ -17,10 +17,20 @@ const (
 	ConnectTimeoutSeconds = "ConnectTimeoutSeconds"
 	WaitSeconds           = "WaitSeconds"
 	ExistingUser          = "ExistingUser"
+	// TableGrants is a list of table-level grants on tables of
+	// DatabaseName, each an object with the keys TableGrantTable and
+	// TableGrantPrivileges. Optional; Privileges may then be left out.
+	TableGrants = "TableGrants"
 	// SampleTable "true" also creates the sample app's table `items` in
 	// DatabaseName. Optional, default false: a user is its account and
 	// grants only.
 	SampleTable = "SampleTable"
+)
+
+// Keys of one TableGrants entry: {"Table": "items", "Privileges": ["SELECT"]}.
+const (
+	TableGrantTable      = "Table"
+	TableGrantPrivileges = "Privileges"
 )
 
 // ExistingUser values: what the resource does when its account already
