@@ -10,7 +10,8 @@ import (
 )
 
 // BenchmarkBootstrap measures the custom resource: the real dbuser.Handler
-// handling a Create (database, sample table, IAM user, REQUIRE SSL, grants)
+// handling a Create (database, IAM user, REQUIRE SSL, grants; the sample
+// table is a resource of its own since issue 11)
 // and an Update (grants changed: INSERT replaced by UPDATE and back) against
 // the stand-in. Each event reads the master secret (from memory here, from
 // Secrets Manager in AWS), opens one master connection over TLS and runs the

@@ -19,6 +19,7 @@ import (
 	"github.com/rdsiam/rdsiam/lambda/dbuser"
 	"github.com/rdsiam/rdsiam/lambda/iamdb"
 	"github.com/rdsiam/rdsiam/lambda/rdstls"
+	"github.com/rdsiam/rdsiam/lambda/userprops"
 )
 
 // Names used on the stand-in. The IAM user and database are the stack's
@@ -130,6 +131,16 @@ func startStandInWith(tb testing.TB, rtt time.Duration, adjust func(*auroralocal
 	if _, err := s.bootstrap.Handle(ctx, s.userEvent("Create", iamUser, "", grants, nil)); err != nil {
 		tb.Fatalf("bootstrap %s with the custom-resource handler: %v", iamUser, err)
 	}
+	// The sample app's table, which the benchmarks query: its own
+	// resource, served by the same handler.
+	table := s.userEvent("Create", iamUser, "", grants, nil)
+	table.ResourceType, table.LogicalResourceID = userprops.SampleTableResourceType, "SampleTable"
+	for _, k := range []string{dbuser.PropUserName, dbuser.PropPrivileges} {
+		delete(table.ResourceProperties, k)
+	}
+	if _, err := s.bootstrap.Handle(ctx, table); err != nil {
+		tb.Fatalf("sample table with the custom-resource handler: %v", err)
+	}
 	master := s.openPool(tb, srv.MasterUser(), srv.MasterPassword())
 	for _, stmt := range []string{
 		fmt.Sprintf("CREATE USER '%s'@'%%' IDENTIFIED BY '%s'", passwordUser, s.password),
@@ -155,12 +166,10 @@ func (s *standIn) userEvent(requestType, user, physicalID string, privileges, ol
 			dbuser.PropUserName:     user,
 			dbuser.PropDatabaseName: database,
 			dbuser.PropPrivileges:   privs,
-			// As the app's user: the benchmarks query the sample table.
-			dbuser.PropSampleTable: "true",
 		}
 	}
 	ev := dbuser.Event{
-		RequestType: requestType, ResourceType: "Custom::DatabaseUser", LogicalResourceID: "User",
+		RequestType: requestType, ResourceType: userprops.UserResourceType, LogicalResourceID: "User",
 		PhysicalResourceID: physicalID, RequestID: "bench",
 		StackID:            "arn:aws:cloudformation:us-east-1:123456789012:stack/bench/0",
 		ResourceProperties: props(privileges),

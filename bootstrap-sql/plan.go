@@ -81,49 +81,42 @@ func revokeTable(privs []string, db, table string) step {
 }
 
 // grantsOn grants n's database-level privileges (if any) and table grants
-// on database db.
-func grantsOn(n Spec, db string) []step {
-	var out []step
-	if len(n.Privileges) > 0 {
-		out = append(out, grant(n.Privileges, db))
-	}
-	for _, t := range n.Tables {
-		out = append(out, grantTable(t.Privileges, db, t.Table))
-	}
-	return out
-}
+// on database db; revokesOn revokes them.
+func grantsOn(n Spec, db string) []step  { return perLevel(n, db, grant, grantTable) }
+func revokesOn(o Spec, db string) []step { return perLevel(o, db, revoke, revokeTable) }
 
-// revokesOn revokes what grantsOn(o, db) granted.
-func revokesOn(o Spec, db string) []step {
+// perLevel makes one database-level step for s.Privileges (if any) and one
+// table-level step per table of s, all on database db.
+func perLevel(s Spec, db string, onDB func([]string, string) step, onTable func([]string, string, string) step) []step {
 	var out []step
-	if len(o.Privileges) > 0 {
-		out = append(out, revoke(o.Privileges, db))
+	if len(s.Privileges) > 0 {
+		out = append(out, onDB(s.Privileges, db))
 	}
-	for _, t := range o.Tables {
-		out = append(out, revokeTable(t.Privileges, db, t.Table))
+	for _, t := range s.Tables {
+		out = append(out, onTable(t.Privileges, db, t.Table))
 	}
 	return out
 }
 
 func createSampleTable(db string) step {
-	return step{file: "create_sample_table.sql", purpose: "create sample table " + db + ".items",
-		database: db}
+	return step{file: "create_sample_table.sql", purpose: "create sample table " + db + "." + SampleTableName,
+		database: db, table: SampleTableName}
 }
 func dropUser() step { return step{file: "drop_user.sql", purpose: "drop user"} }
 
-// SampleTable returns the statement that creates the sample app's table
-// `items` in db if it is missing (idempotent). It belongs to the sample app,
-// not to a user: the handler runs it after the user's own statements only
-// for a resource whose SampleTable property is true.
-func SampleTable(db string) (Statement, error) {
+// SampleTableName is the sample app's table: the query function's actions
+// read and write it.
+const SampleTableName = "items"
+
+// SampleTable returns the statements that create the sample app's table
+// `items` in db, and db itself, if missing (idempotent, data kept). The
+// table belongs to the sample app, not to a user: its own resource
+// (userprops.SampleTableResourceType) runs them.
+func SampleTable(db string) ([]Statement, error) {
 	if err := sqlident.ValidateDatabaseName(db); err != nil {
-		return Statement{}, fmt.Errorf("plan sample table: %w", err)
+		return nil, fmt.Errorf("plan sample table: %w", err)
 	}
-	st, err := build(Spec{Database: db}, []step{createSampleTable(db)})
-	if err != nil {
-		return Statement{}, err
-	}
-	return st[0], nil
+	return build(Spec{Database: db}, []step{createDatabase(db), createSampleTable(db)})
 }
 
 // Create returns the statements that bring a new user to the state s
@@ -136,9 +129,6 @@ func SampleTable(db string) (Statement, error) {
 //  4. revoke everything it holds, then grant exactly s.Privileges on the
 //     database and each of s.Tables on its table, so a pre-existing user
 //     does not keep stray privileges.
-//
-// The sample table is not part of a user: SampleTable adds it when the
-// resource asks for it (the sample app's user does).
 //
 // Every statement is idempotent, so running the list again (a redelivered
 // request) is safe. It returns an error naming every invalid field of s.

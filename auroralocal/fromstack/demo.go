@@ -42,6 +42,12 @@ func (l *Local) Demo(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(w, "    physical id %s; %s\n", resp.PhysicalResourceID, summary)
+	if len(l.Stack.SampleTableIDs) > 0 {
+		step("sample table: Create %v (the sample app's table items)", l.Stack.SampleTableIDs)
+		if err := l.CreateSampleTables(ctx); err != nil {
+			return err
+		}
+	}
 
 	cfg, err := l.QueryConfig(l.QueryKeys)
 	if err != nil {

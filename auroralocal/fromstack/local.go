@@ -15,6 +15,7 @@ import (
 	"github.com/rdsiam/rdsiam/lambda/iamdb"
 	"github.com/rdsiam/rdsiam/lambda/queryfn"
 	"github.com/rdsiam/rdsiam/lambda/rdstls"
+	"github.com/rdsiam/rdsiam/lambda/userprops"
 )
 
 // Options configures Start. Zero values give the stand-in, region
@@ -143,11 +144,29 @@ func randomString(n int) string {
 // becomes OldResourceProperties (Update); physicalID is empty on Create.
 func (l *Local) UserEvent(requestType, userID, physicalID string, props, old map[string]any) dbuser.Event {
 	return dbuser.Event{
-		RequestType: requestType, ResourceType: "Custom::DatabaseUser",
+		RequestType: requestType, ResourceType: userprops.UserResourceType,
 		LogicalResourceID: userID, PhysicalResourceID: physicalID, RequestID: "local-" + randomString(8),
 		StackID:            "arn:aws:cloudformation:" + l.Server.Region() + ":" + auroralocal.DefaultAccount + ":stack/local/0",
 		ResourceProperties: props, OldResourceProperties: old,
 	}
+}
+
+// CreateSampleTables sends each Custom::SampleTable of the template its
+// Create, as CloudFormation would, to the real handler: the sample app's
+// table exists afterwards.
+func (l *Local) CreateSampleTables(ctx context.Context) error {
+	for _, id := range l.Stack.SampleTableIDs {
+		props, err := l.Stack.SampleTableProperties(id, l.Env, l.Server.Port())
+		if err != nil {
+			return err
+		}
+		ev := l.UserEvent(dbuser.RequestCreate, id, "", props, nil)
+		ev.ResourceType = userprops.SampleTableResourceType
+		if _, err := l.BootstrapHandler(nil).Handle(ctx, ev); err != nil {
+			return fmt.Errorf("fromstack: %s: %w", id, err)
+		}
+	}
+	return nil
 }
 
 // UserProperties are user resource userID's properties for this server.

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/rdsiam/rdsiam/auroralocal/iampolicy"
+	"github.com/rdsiam/rdsiam/lambda/userprops"
 )
 
 // Stack is a synthesized rdsiam template and the logical ids that matter
@@ -43,6 +44,9 @@ type Stack struct {
 	BootstrapFunctionID, BootstrapRoleID string
 	// UserIDs are the Custom::DatabaseUser resources.
 	UserIDs []string
+	// SampleTableIDs are the Custom::SampleTable resources (the sample
+	// app's table); none in a template that does not create it.
+	SampleTableIDs []string
 
 	raw map[string]any
 }
@@ -73,10 +77,11 @@ func Parse(data []byte) (*Stack, error) {
 	if err := json.Unmarshal(data, &s.raw); err != nil {
 		return nil, fmt.Errorf("fromstack: %w", err)
 	}
-	s.UserIDs = t.ResourcesOfType("Custom::DatabaseUser")
+	s.UserIDs = t.ResourcesOfType(userprops.UserResourceType)
 	if len(s.UserIDs) == 0 {
-		return nil, fmt.Errorf("fromstack: the template has no Custom::DatabaseUser")
+		return nil, fmt.Errorf("fromstack: the template has no %s", userprops.UserResourceType)
 	}
+	s.SampleTableIDs = t.ResourcesOfType(userprops.SampleTableResourceType)
 	switch clusters := t.ResourcesOfType("AWS::RDS::DBCluster"); len(clusters) {
 	case 0:
 		if s.Imported, err = importedCluster(t, s.UserIDs, data); err != nil {
@@ -254,8 +259,20 @@ func (s *Stack) RolePolicies(roleID string, env iampolicy.Env) (iampolicy.Policy
 // env's host (Env's place.Host, kept as Refs[HostRef]).
 func (s *Stack) UserProperties(userID string, env iampolicy.Env, port int) (map[string]any, error) {
 	if !slices.Contains(s.UserIDs, userID) {
-		return nil, fmt.Errorf("fromstack: no Custom::DatabaseUser %q (have %v)", userID, s.UserIDs)
+		return nil, fmt.Errorf("fromstack: no %s %q (have %v)", userprops.UserResourceType, userID, s.UserIDs)
 	}
+	return s.resourceProperties(userID, env, port)
+}
+
+// SampleTableProperties is UserProperties for a Custom::SampleTable.
+func (s *Stack) SampleTableProperties(id string, env iampolicy.Env, port int) (map[string]any, error) {
+	if !slices.Contains(s.SampleTableIDs, id) {
+		return nil, fmt.Errorf("fromstack: no %s %q (have %v)", userprops.SampleTableResourceType, id, s.SampleTableIDs)
+	}
+	return s.resourceProperties(id, env, port)
+}
+
+func (s *Stack) resourceProperties(userID string, env iampolicy.Env, port int) (map[string]any, error) {
 	r, _ := s.Template.Resource(userID)
 	resolved, err := iampolicy.Resolve(r.Properties, env)
 	if err != nil {

@@ -31,7 +31,6 @@ const (
 	PropConnectTimeoutSeconds = userprops.ConnectTimeoutSeconds
 	PropWaitSeconds           = userprops.WaitSeconds
 	PropExistingUser          = userprops.ExistingUser
-	PropSampleTable           = userprops.SampleTable
 	PropTableGrants           = userprops.TableGrants
 	// propServiceToken is added by CloudFormation to every custom resource.
 	propServiceToken = "ServiceToken"
@@ -41,7 +40,7 @@ const (
 // error messages.
 var knownProperties = []string{
 	PropConnectTimeoutSeconds, PropDatabaseName, PropEndpoint, PropExistingUser, PropPort, PropPrivileges,
-	PropRetainOnDelete, PropSampleTable, PropSecretArn, propServiceToken, PropTableGrants, PropUserName, PropWaitSeconds,
+	PropRetainOnDelete, PropSecretArn, propServiceToken, PropTableGrants, PropUserName, PropWaitSeconds,
 }
 
 // Limits of the optional numeric properties.
@@ -61,7 +60,6 @@ type Properties struct {
 	// bootstrapsql.Spec.Normalize.
 	Spec           bootstrapsql.Spec
 	RetainOnDelete bool // keep the user when the resource is deleted
-	SampleTable    bool // also create the sample table in the database
 	// ExistingUser is what to do with an account this resource did not
 	// create: one of userprops.ExistingUserValues, default refuse.
 	ExistingUser   string
@@ -94,7 +92,7 @@ func propErr(prop, format string, args ...any) error {
 // IP address, without port), UserName, DatabaseName, and Privileges (a list
 // of strings) or TableGrants (a list of {"Table": name, "Privileges": [...]}
 // objects), or both. Optional: Port (default 3306), RetainOnDelete ("true"/"false",
-// default false), SampleTable ("true"/"false", default false), ConnectTimeoutSeconds (1-120), WaitSeconds (1-900),
+// default false), ConnectTimeoutSeconds (1-120), WaitSeconds (1-900),
 // ExistingUser (refuse, adopt, adopt-and-drop; default refuse).
 // CloudFormation delivers every scalar as a string; numbers and booleans are
 // accepted too. ServiceToken is ignored; any other property is an error.
@@ -142,8 +140,6 @@ func ParseProperties(props map[string]any) (Properties, error) {
 	add(err)
 	p.Wait = time.Duration(waitSecs) * time.Second
 	p.RetainOnDelete, err = optionalBool(props, PropRetainOnDelete)
-	add(err)
-	p.SampleTable, err = optionalBool(props, PropSampleTable)
 	add(err)
 	p.ExistingUser, err = optionalEnum(props, PropExistingUser, userprops.ExistingUserValues())
 	add(err)

@@ -124,8 +124,6 @@ func (e *env) userProps(privileges ...string) map[string]any {
 		"DatabaseName":   appDatabase,
 		"Privileges":     privs,
 		"RetainOnDelete": "false",
-		// The app's user: the query function's actions use the table.
-		userprops.SampleTable: "true",
 	}
 }
 
@@ -142,17 +140,26 @@ func userEvent(requestType string, props, old map[string]any) dbuser.Event {
 		RequestID:             "req-" + requestType,
 		LogicalResourceID:     "DatabaseUser",
 		PhysicalResourceID:    physical,
-		ResourceType:          "Custom::DatabaseUser",
+		ResourceType:          userprops.UserResourceType,
 		ResourceProperties:    props,
 		OldResourceProperties: old,
 	}
 }
 
-// createUser runs the real Create for app_user with privileges.
+// createUser runs the real Create for the app's sample table (which the
+// query function's actions use) and for app_user with privileges.
 func (e *env) createUser(t testing.TB, privileges ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	table := userEvent(dbuser.RequestCreate, map[string]any{
+		userprops.SecretArn: secretArn, userprops.Endpoint: e.srv.Host(),
+		userprops.Port: strconv.Itoa(e.srv.Port()), userprops.DatabaseName: appDatabase,
+	}, nil)
+	table.ResourceType, table.LogicalResourceID = userprops.SampleTableResourceType, "SampleTable"
+	if _, err := e.bootstrapHandler().Handle(ctx, table); err != nil {
+		t.Fatalf("create sample table: %v", err)
+	}
 	if _, err := e.bootstrapHandler().Handle(ctx, userEvent(dbuser.RequestCreate, e.userProps(privileges...), nil)); err != nil {
 		t.Fatalf("create user: %v", err)
 	}
