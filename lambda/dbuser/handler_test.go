@@ -347,9 +347,11 @@ func TestCreateAndUpdateFailures(t *testing.T) {
 		{name: "revoke of missing grant tolerated", setup: func(hn *harness) {
 			hn.db.failOn = map[string]error{"REVOKE": &mysql.MySQLError{Number: 1141, Message: "There is no such grant"}}
 		}, wantSQL: 6},
-		// The sample table is a resource of its own, no longer a user's.
-		{name: "sample table is not a user's", props: with(goodProps(), "SampleTable", "true"),
-			wantErr: []string{"property SampleTable", "unknown property"}},
+		// The sample table is a resource of its own: the old property is
+		// accepted (an upgrade's rollback sends it) and creates nothing.
+		{name: "legacy SampleTable ignored", props: with(goodProps(), "SampleTable", "true"), wantSQL: 6},
+		{name: "legacy SampleTable not a boolean", props: with(goodProps(), "SampleTable", "yes"),
+			wantErr: []string{"property SampleTable", "not a boolean"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

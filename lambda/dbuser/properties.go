@@ -34,13 +34,19 @@ const (
 	PropTableGrants           = userprops.TableGrants
 	// propServiceToken is added by CloudFormation to every custom resource.
 	propServiceToken = "ServiceToken"
+	// propLegacySampleTable ("true"/"false") asked a user's resource to
+	// create the sample table, before that table became a resource of its
+	// own (userprops.SampleTableResourceType). Accepted and ignored, so the
+	// rollback of an upgrade (which sends the old properties) still
+	// succeeds; the construct no longer writes it.
+	propLegacySampleTable = "SampleTable"
 )
 
 // knownProperties are all properties the handler accepts, sorted for
 // error messages.
 var knownProperties = []string{
 	PropConnectTimeoutSeconds, PropDatabaseName, PropEndpoint, PropExistingUser, PropPort, PropPrivileges,
-	PropRetainOnDelete, PropSecretArn, propServiceToken, PropTableGrants, PropUserName, PropWaitSeconds,
+	PropRetainOnDelete, propLegacySampleTable, PropSecretArn, propServiceToken, PropTableGrants, PropUserName, PropWaitSeconds,
 }
 
 // Limits of the optional numeric properties.
@@ -142,6 +148,8 @@ func ParseProperties(props map[string]any) (Properties, error) {
 	p.RetainOnDelete, err = optionalBool(props, PropRetainOnDelete)
 	add(err)
 	p.ExistingUser, err = optionalEnum(props, PropExistingUser, userprops.ExistingUserValues())
+	add(err)
+	_, err = optionalBool(props, propLegacySampleTable)
 	add(err)
 
 	user, err := requiredString(props, PropUserName)
