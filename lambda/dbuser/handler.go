@@ -96,7 +96,9 @@ func (h *Handler) Handle(ctx context.Context, ev Event) (Response, error) {
 		err = fmt.Errorf("request type %q: allowed %s, %s, %s", ev.RequestType, RequestCreate, RequestUpdate, RequestDelete)
 	case ev.ResourceType == userprops.SampleTableResourceType:
 		resp, err = h.sampleTable(ctx, ev, log)
-	case ev.ResourceType != userprops.UserResourceType:
+	case ev.ResourceType != userprops.UserResourceType && ev.ResourceType != "":
+		// (CloudFormation always names the type; an event without one is
+		// a user's, as before this provider served a second type.)
 		err = fmt.Errorf("resource type %q is not served by this provider (allowed: %s, %s)", ev.ResourceType, userprops.UserResourceType, userprops.SampleTableResourceType)
 	case ev.RequestType == RequestCreate:
 		resp, err = h.create(ctx, ev, log)

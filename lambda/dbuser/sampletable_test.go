@@ -103,3 +103,15 @@ func TestUserCreatesNoSampleTable(t *testing.T) {
 		t.Errorf("a user's Create made the sample table: %q", hn.db.all())
 	}
 }
+
+// An event without a ResourceType is a user's, as before the provider
+// served a second type (hand-made events, older tools).
+func TestNoResourceTypeIsAUser(t *testing.T) {
+	hn := newHarness()
+	ev := event(RequestCreate, goodProps())
+	ev.ResourceType = ""
+	resp, err := hn.h.Handle(context.Background(), ev)
+	if err != nil || resp.PhysicalResourceID != PhysicalID("app_user") || !has(hn.db.statements(), "CREATE USER IF NOT EXISTS `app_user`") {
+		t.Fatalf("Create without ResourceType = %+v, %v; statements %q", resp, err, hn.db.statements())
+	}
+}
