@@ -1,7 +1,9 @@
 package test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -54,10 +56,21 @@ func testTableGrants(t *testing.T, l *fromstack.Local) {
 	delete(v1, "Privileges")
 	v1["DatabaseName"] = "app_db"
 	v1["TableGrants"] = tableGrants("t1", []any{"select"})
-	h := l.BootstrapHandler(nil)
+	// The handler's log says when the read-back found drift: an exact
+	// plan must never need the repair.
+	var logs bytes.Buffer
+	h := l.BootstrapHandler(slog.New(slog.NewTextHandler(&logs, nil)))
+	wantRepair := func(want bool) {
+		t.Helper()
+		if got := strings.Contains(logs.String(), "repairing"); got != want {
+			t.Errorf("read-back repaired the account: %v, want %v; log:\n%s", got, want, logs.String())
+		}
+		logs.Reset()
+	}
 
 	created := deliverTwice(t, h, l.UserEvent("Create", id, "", v1, nil))
 	wantUsers(t, l.Server, map[string][]string{"app_user": {"SELECT ON app_db.t1"}})
+	wantRepair(false)
 	wantAllowed(t, l, "app_user", map[string]bool{
 		"SELECT * FROM app_db.t1":          true,
 		"SELECT * FROM app_db.t2":          false,
@@ -75,6 +88,7 @@ func testTableGrants(t *testing.T, l *fromstack.Local) {
 	v2["TableGrants"] = tableGrants("t1", []any{"SELECT", "INSERT"}, "t2", []any{"SELECT"})
 	deliverTwice(t, h, l.UserEvent("Update", id, created.PhysicalResourceID, v2, v1))
 	wantUsers(t, l.Server, map[string][]string{"app_user": {"INSERT ON app_db.t1", "SELECT ON app_db.t1", "SELECT ON app_db.t2"}})
+	wantRepair(false)
 	wantAllowed(t, l, "app_user", map[string]bool{
 		"INSERT INTO app_db.t1 VALUES (10)": true,
 		"SELECT * FROM app_db.t2":           true,
@@ -86,12 +100,14 @@ func testTableGrants(t *testing.T, l *fromstack.Local) {
 	v3["TableGrants"] = tableGrants("t2", []any{"SELECT"})
 	deliverTwice(t, h, l.UserEvent("Update", id, created.PhysicalResourceID, v3, v2))
 	wantUsers(t, l.Server, map[string][]string{"app_user": {"SELECT ON app_db.t2"}})
+	wantRepair(false)
 	wantAllowed(t, l, "app_user", map[string]bool{"SELECT * FROM app_db.t1": false, "SELECT * FROM app_db.t2": true})
 
 	// Drift: a table grant added by hand is removed on the next Update.
 	mustExecAll(t, master, "GRANT SELECT, DELETE ON app_db.t1 TO 'app_user'@'%'")
 	deliverTwice(t, h, l.UserEvent("Update", id, created.PhysicalResourceID, v3, v3))
 	wantUsers(t, l.Server, map[string][]string{"app_user": {"SELECT ON app_db.t2"}})
+	wantRepair(true)
 
 	// A table that does not exist: refused by the engine, named in the
 	// error with what to do, and the account keeps what it had.
