@@ -91,6 +91,12 @@
 //     the names in SHOW GRANTS output, and refuses an unescaped wildcard with
 //     error 1235 instead of granting it literally. Database names compare
 //     without regard to case, and @@lower_case_table_names says 1.
+//   - Table-level grants are GMS's, with two corrections (tablegrants.go):
+//     a GRANT on a missing table gets 1146 unless it grants CREATE, as in
+//     MySQL, and revoking an account's last database-level privilege keeps
+//     its table grants in that database (GMS alone drops them). Table names
+//     compare without regard to case; REVOKE of a table privilege not held
+//     succeeds (MySQL: 1147, which rdsiam tolerates).
 //   - SET DEFAULT ROLE NONE is accepted and does nothing (GMS keeps no
 //     default roles); other SET DEFAULT ROLE forms get 1235.
 //   - mysql.user's ssl_type is 'ANY' for an account with REQUIRE SSL (the

@@ -86,7 +86,7 @@ func (h *connHandler) ComQuery(ctx context.Context, c *mysql.Conn, query string,
 	}
 	callback = escapeShowGrants(query, callback)
 	run := func() (string, error) { return "", h.next.ComQuery(ctx, c, query, callback) }
-	_, err = h.createUserRequire(ctx, query, run)
+	_, err = h.createUserRequire(ctx, query, func() (string, error) { return h.tableGrants(ctx, query, run) })
 	return translatePrivilegeError(err)
 }
 
@@ -105,7 +105,7 @@ func (h *connHandler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query st
 	}
 	callback = escapeShowGrants(query, callback)
 	run := func() (string, error) { return h.next.ComMultiQuery(ctx, c, query, callback) }
-	rest, err = h.createUserRequire(ctx, query, run)
+	rest, err = h.createUserRequire(ctx, query, func() (string, error) { return h.tableGrants(ctx, query, run) })
 	return rest, translatePrivilegeError(err)
 }
 

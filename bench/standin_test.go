@@ -126,6 +126,11 @@ func startStandInWith(tb testing.TB, rtt time.Duration, adjust func(*auroralocal
 	if _, err := s.bootstrap.Handle(ctx, s.userEvent("Create", iamUser, "", grants, nil)); err != nil {
 		tb.Fatalf("bootstrap %s with the custom-resource handler: %v", iamUser, err)
 	}
+	// The sample app's table, which the benchmarks query: its own
+	// resource, served by the same handler.
+	if _, err := s.bootstrap.Handle(ctx, standin.SampleTableCreate(s.srv, masterSecretARN, database)); err != nil {
+		tb.Fatalf("sample table with the custom-resource handler: %v", err)
+	}
 	master := s.openPool(tb, srv.MasterUser(), srv.MasterPassword())
 	for _, stmt := range []string{
 		fmt.Sprintf("CREATE USER '%s'@'%%' IDENTIFIED BY '%s'", passwordUser, s.password),
@@ -144,9 +149,7 @@ func startStandInWith(tb testing.TB, rtt time.Duration, adjust func(*auroralocal
 // CloudFormation sends it (every scalar a string).
 func (s *standIn) userEvent(requestType, user, physicalID string, privileges, oldPrivileges []string) dbuser.Event {
 	props := func(privs []string) map[string]any {
-		// As the app's user: the benchmarks query the sample table.
-		return standin.User{UserName: user, DatabaseName: database, Privileges: privs,
-			SecretArn: masterSecretARN, SampleTable: true}.Props(s.srv)
+		return standin.User{UserName: user, DatabaseName: database, Privileges: privs, SecretArn: masterSecretARN}.Props(s.srv)
 	}
 	var old map[string]any
 	if oldPrivileges != nil {

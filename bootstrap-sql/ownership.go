@@ -45,7 +45,7 @@ type Held struct {
 // state s describes: switch it to IAM authentication, require TLS, revoke
 // every role it holds (REVOKE ALL PRIVILEGES does not), activate no role at
 // login, revoke every privilege at every level, then grant s.Privileges on
-// s.Database. It is Create's order with the role steps added; the database
+// s.Database and s.Tables on their tables. It is Create's order with the role steps added; the database
 // step is Create's business, so Reset assumes it ran.
 // Between the revoke and the grant the account holds nothing, so Reset is
 // for adopting an account and repairing drift, not for ordinary updates.
@@ -61,7 +61,8 @@ func Reset(s Spec, held Held, d Dialect) ([]Statement, error) {
 	if len(held.Roles) > 0 || held.DefaultRole {
 		steps = append(steps, step{file: "default_role_none.sql", purpose: "set default role none", mariaDB: d == MariaDB})
 	}
-	steps = append(steps, revokeAll(), grant(n.Privileges, n.Database))
+	steps = append(steps, revokeAll())
+	steps = append(steps, grantsOn(n, n.Database)...)
 	return build(n, steps)
 }
 

@@ -104,23 +104,27 @@ func TestStatementsQuoteEveryIdentifier(t *testing.T) {
 	// "user" and "items" are non-reserved names that collide with words the
 	// templates use; quoting must still set them apart.
 	specs := []Spec{
-		{user, db, []string{"SELECT", "INSERT", "CREATE TEMPORARY TABLES"}},
-		{"user", "items", []string{"SELECT"}},
+		{User: user, Database: db, Privileges: []string{"SELECT", "INSERT", "CREATE TEMPORARY TABLES"},
+			Tables: []sqlident.TableGrant{{Table: "zq_tbl", Privileges: []string{"UPDATE"}}}},
+		{User: "user", Database: "items", Privileges: []string{"SELECT"}},
+		{User: "user", Database: "items", Tables: []sqlident.TableGrant{{Table: "user", Privileges: []string{"SELECT"}}}},
 	}
 	// Database-level GRANT and REVOKE name the database as an escaped
 	// pattern (TestGrantsEscapeWildcards).
-	allowedIdents := []string{user, db, oldDB, `zq\_db`, `zq\_old`, "user", "items", "id", "name", "created_at"}
+	// Table-level ones name it as it is (TestTableGrantsDoNotEscape).
+	allowedIdents := []string{user, db, oldDB, `zq\_db`, `zq\_old`, "zq_tbl", "user", "items", "id", "name", "created_at"}
 	var plans [][]Statement
 	for _, s := range specs {
 		c, err := Create(s)
 		if err != nil {
 			t.Fatal(err)
 		}
-		u1, err := Update(Spec{s.User, s.Database, []string{"DELETE", "SELECT"}}, s)
+		u1, err := Update(Spec{User: s.User, Database: s.Database, Privileges: []string{"DELETE", "SELECT"}}, s)
 		if err != nil {
 			t.Fatal(err)
 		}
-		u2, err := Update(Spec{s.User, oldDB, []string{"UPDATE"}}, s)
+		u2, err := Update(Spec{User: s.User, Database: oldDB, Privileges: []string{"UPDATE"},
+			Tables: []sqlident.TableGrant{{Table: "zq_tbl", Privileges: []string{"INSERT"}}}}, s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,12 +165,12 @@ func TestStatementsQuoteEveryIdentifier(t *testing.T) {
 // wildcards on MySQL and MariaDB: `app_db`.* also matches app1db. Every
 // such statement must name the database escaped, and nothing else may.
 func TestGrantsEscapeWildcards(t *testing.T) {
-	s := Spec{"app_user", "app_db", []string{"SELECT", "CREATE", "DROP"}}
+	s := Spec{User: "app_user", Database: "app_db", Privileges: []string{"SELECT", "CREATE", "DROP"}}
 	c, err := Create(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := Update(Spec{"app_user", "old_db", []string{"SELECT"}}, s)
+	u, err := Update(Spec{User: "app_user", Database: "old_db", Privileges: []string{"SELECT"}}, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,6 +181,7 @@ func TestGrantsEscapeWildcards(t *testing.T) {
 	var grants int
 	for _, st := range slices.Concat(c, u, r) {
 		isGrant := strings.HasPrefix(st.SQL, "GRANT ") || strings.HasPrefix(st.SQL, "REVOKE ") && strings.Contains(st.SQL, " ON ")
+		isGrant = isGrant && strings.Contains(st.SQL, ".* ")
 		switch {
 		case isGrant:
 			grants++
@@ -209,6 +214,7 @@ func TestTemplatesRenderOneStatement(t *testing.T) {
 		t.Fatalf("no embedded .sql files: %v", err)
 	}
 	v := valuesFor(Spec{User: "app_user", Database: "appdb"}, []string{"SELECT"})
+	v.Table = sqlident.QuoteIdentifier("items")
 	for _, f := range files {
 		sql, err := render(f, v)
 		if err != nil {

@@ -48,6 +48,7 @@ type sqlValues struct {
 	// name it: `app\_db`, see sqlident.QuoteDatabasePattern.
 	DatabasePattern string
 	Privileges      string // canonical privilege names joined by ", ", e.g. "INSERT, SELECT"
+	Table           string // `table`, for the table-level templates
 	Role            string // a quoted role, for revoke_role.sql
 	Registry        string // `rdsiam`, the ownership registry schema
 	MariaDB         bool   // the server speaks MariaDB's dialect where it differs

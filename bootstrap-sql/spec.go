@@ -3,6 +3,7 @@ package bootstrapsql
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/rdsiam/rdsiam/lambda/sqlident"
 )
@@ -16,8 +17,12 @@ type Spec struct {
 	// created if missing. Rules: sqlident.ValidateDatabaseName.
 	Database string
 	// Privileges are database-level privileges granted on Database.*, in
-	// any case and order. Rules: sqlident.NormalizePrivileges.
+	// any case and order. Rules: sqlident.NormalizePrivileges. May be empty
+	// when Tables is not.
 	Privileges []string
+	// Tables are table-level grants on tables of Database. Rules:
+	// sqlident.NormalizeTableGrants.
+	Tables []sqlident.TableGrant
 }
 
 // Validate returns nil if s can be turned into statements, or an error
@@ -28,21 +33,37 @@ func (s Spec) Validate() error {
 	return err
 }
 
-// Normalize returns a copy of s with Privileges in canonical form (upper
-// case, single spaces, de-duplicated, sorted), or the error Validate
-// describes. s itself is not modified.
+// Normalize returns a copy of s with Privileges and Tables in canonical
+// form (upper case, single spaces, de-duplicated, sorted; tables sorted by
+// name), or the error Validate describes. A user needs at least one
+// database-level privilege or one table grant. s itself is not modified.
 func (s Spec) Normalize() (Spec, error) {
 	userErr := sqlident.ValidateUserName(s.User)
 	dbErr := sqlident.ValidateDatabaseName(s.Database)
-	privs, privErr := sqlident.NormalizePrivileges(s.Privileges)
-	if err := errors.Join(userErr, dbErr, privErr); err != nil {
+	var privs []string
+	var privErr error
+	switch {
+	case len(s.Privileges) > 0:
+		privs, privErr = sqlident.NormalizePrivileges(s.Privileges)
+	case len(s.Tables) == 0:
+		privErr = &sqlident.InvalidError{What: "privileges", Value: "",
+			Reason: "must list at least one database-level privilege or one table grant",
+			Allowed: "database-level: " + strings.Join(sqlident.AllowedPrivileges(), ", ") +
+				"; per table: " + strings.Join(sqlident.AllowedTablePrivileges(), ", ")}
+	}
+	tables, tableErr := sqlident.NormalizeTableGrants(s.Tables)
+	if err := errors.Join(userErr, dbErr, privErr, tableErr); err != nil {
 		return Spec{}, err
 	}
-	return Spec{User: s.User, Database: s.Database, Privileges: privs}, nil
+	return Spec{User: s.User, Database: s.Database, Privileges: privs, Tables: tables}, nil
 }
 
 // String describes s for logs and error messages. It holds no secrets: a
 // Spec contains only names.
 func (s Spec) String() string {
-	return fmt.Sprintf("user %q on database %q with %q", s.User, s.Database, s.Privileges)
+	out := fmt.Sprintf("user %q on database %q with %q", s.User, s.Database, s.Privileges)
+	for _, t := range s.Tables {
+		out += fmt.Sprintf(", %q on table %q", t.Privileges, t.Table)
+	}
+	return out
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
 	"github.com/rdsiam/rdsiam/lambda/queryfn"
 	"github.com/rdsiam/rdsiam/lambda/sqlident"
 	"github.com/rdsiam/rdsiam/lambda/userprops"
@@ -175,15 +176,23 @@ type DatabaseUserProps struct {
 	// DatabaseName is created if missing; the grants apply to it. Required.
 	DatabaseName string
 	// Grants are database-level privileges on DatabaseName, e.g. SELECT,
-	// INSERT. Required, at least one; ALL and GRANT OPTION are refused.
+	// INSERT (GRANT ... ON db.*). ALL and GRANT OPTION are refused.
+	// Default: none; then TableGrants must name at least one table.
 	Grants []string
+	// TableGrants are table-level privileges on single tables of
+	// DatabaseName (GRANT ... ON db.table), for a user that may touch only
+	// some tables, e.g. {Table: "items", Privileges: ReadOnlyGrants()}.
+	// They add to Grants; a table is named alone (items, not db.items),
+	// once. Allowed per table: sqlident.AllowedTablePrivileges (ALTER,
+	// CREATE, CREATE VIEW, DELETE, DROP, INDEX, INSERT, REFERENCES, SELECT,
+	// SHOW VIEW, TRIGGER, UPDATE); GRANT OPTION and ALL are refused. MySQL
+	// grants on a table only once it exists (unless CREATE is granted), so
+	// create the table first: make this user depend on what creates it, or
+	// the deployment fails naming the missing table. Default: none.
+	TableGrants []TableGrant
 	// RetainOnDelete keeps the user in the database when this resource is
 	// deleted. Default false: the user is dropped.
 	RetainOnDelete bool
-	// SampleTable also creates the sample app's table `items` in
-	// DatabaseName (the query function's actions use it). Default false:
-	// the user is its account and grants only.
-	SampleTable bool
 	// ExistingUser is what to do when the account already exists and this
 	// resource did not create it: userprops.ExistingUserRefuse,
 	// ExistingUserAdopt (take it over, keep it on delete) or
@@ -202,10 +211,12 @@ type DatabaseUser struct {
 	UserName     string
 	DatabaseName string
 	// Grants are the normalized privileges (upper case, sorted).
-	Grants   []string
-	Resource awscdk.CustomResource
-	cluster  awsrds.IDatabaseCluster
-	provider *UserProvider
+	Grants []string
+	// TableGrants are the normalized table grants (sorted by table).
+	TableGrants []TableGrant
+	Resource    awscdk.CustomResource
+	cluster     awsrds.IDatabaseCluster
+	provider    *UserProvider
 }
 
 // NewDatabaseUser validates the props and adds the custom resource that
@@ -216,13 +227,10 @@ func NewDatabaseUser(scope constructs.Construct, id string, props DatabaseUserPr
 	if props.Provider == nil {
 		return nil, fmt.Errorf("database user %s: Provider is required (create one with NewUserProvider)", id)
 	}
-	if err := sqlident.ValidateUserName(props.UserName); err != nil {
-		return nil, fmt.Errorf("database user %s: %w", id, err)
-	}
-	if err := sqlident.ValidateDatabaseName(props.DatabaseName); err != nil {
-		return nil, fmt.Errorf("database user %s: %w", id, err)
-	}
-	grants, err := sqlident.NormalizePrivileges(props.Grants)
+	// The handler's own rules (bootstrapsql.Spec), so synth refuses exactly
+	// what the deployment would.
+	spec, err := bootstrapsql.Spec{User: props.UserName, Database: props.DatabaseName,
+		Privileges: props.Grants, Tables: props.TableGrants}.Normalize()
 	if err != nil {
 		return nil, fmt.Errorf("database user %s: %w", id, err)
 	}
@@ -247,31 +255,47 @@ func NewDatabaseUser(scope constructs.Construct, id string, props DatabaseUserPr
 	props.Provider.users[key] = *c.Node().Path()
 	p := props.Provider
 	cluster := p.Cluster
-	u := &DatabaseUser{Construct: c, UserName: props.UserName, DatabaseName: props.DatabaseName, Grants: grants, cluster: cluster, provider: p}
+	u := &DatabaseUser{Construct: c, UserName: props.UserName, DatabaseName: props.DatabaseName,
+		Grants: spec.Privileges, TableGrants: spec.Tables, cluster: cluster, provider: p}
 	properties := map[string]any{
 		userprops.SecretArn:      p.secret.SecretArn(),
 		userprops.Endpoint:       cluster.ClusterEndpoint().Hostname(),
 		userprops.Port:           p.portString(),
 		userprops.UserName:       props.UserName,
 		userprops.DatabaseName:   props.DatabaseName,
-		userprops.Privileges:     grants,
 		userprops.RetainOnDelete: strconv.FormatBool(props.RetainOnDelete),
 		userprops.ExistingUser:   existing,
 	}
-	// Written only when on, so a user without the table has the same
-	// properties as before the property existed.
-	if props.SampleTable {
-		properties[userprops.SampleTable] = "true"
+	// Each written only when given, so a user without table grants has the
+	// same properties as before TableGrants existed.
+	if len(spec.Privileges) > 0 {
+		properties[userprops.Privileges] = spec.Privileges
+	}
+	if len(spec.Tables) > 0 {
+		properties[userprops.TableGrants] = tableGrantProperties(spec.Tables)
 	}
 	u.Resource = awscdk.NewCustomResource(c, jsii.String("Resource"), &awscdk.CustomResourceProps{
 		ServiceToken: p.Provider.ServiceToken(),
-		ResourceType: jsii.String("Custom::DatabaseUser"),
+		ResourceType: jsii.String(userprops.UserResourceType),
 		Properties:   &properties,
 	})
 	// The endpoint attribute exists before the writer instance does; wait
 	// for the whole cluster so the first login finds a server.
 	u.Resource.Node().AddDependency(cluster)
 	return u, nil
+}
+
+// TableGrant is one entry of DatabaseUserProps.TableGrants: Privileges on
+// the table Table of the user's database.
+type TableGrant = sqlident.TableGrant
+
+// tableGrantProperties writes table grants as the handler reads them.
+func tableGrantProperties(grants []TableGrant) []map[string]any {
+	out := make([]map[string]any, len(grants))
+	for i, g := range grants {
+		out[i] = map[string]any{userprops.TableGrantTable: g.Table, userprops.TableGrantPrivileges: g.Privileges}
+	}
+	return out
 }
 
 // GrantConnect allows grantee to log in as this user: rds-db:connect on
@@ -282,7 +306,8 @@ func (u *DatabaseUser) GrantConnect(grantee awsiam.IGrantable) awsiam.Grant {
 }
 
 // ReadOnlyGrants is the read-only preset for DatabaseUserProps.Grants:
-// SELECT and SHOW VIEW on the user's database. A new slice on every call,
+// SELECT and SHOW VIEW on the user's database. Both are table-level
+// privileges too, so it serves as a TableGrant's Privileges as well. A new slice on every call,
 // so a caller's append never changes another's.
 func ReadOnlyGrants() []string { return []string{"SELECT", "SHOW VIEW"} }
 

@@ -127,3 +127,33 @@ func ExampleNewQueryFunction() {
 		log.Fatal(err)
 	}
 }
+
+// Table-level grants: a user that may read two tables of the database and
+// add rows to one of them, and nothing else in it (GRANT ... ON
+// orders.items, orders.customers). Tables are named alone, in the user's
+// database; a user can have both database-level Grants and TableGrants.
+// MySQL grants on a table only once it exists, so the user depends on what
+// creates its tables: here the sample app's items (customers stands for a
+// table your own migration made before). (Compiled, not run: stack and
+// users stand for yours.)
+func ExampleDatabaseUserProps_tableGrants() {
+	var (
+		stack awscdk.Stack
+		users *stacks.UserProvider // the cluster's provider
+	)
+	items, err := stacks.NewSampleTable(stack, "ItemsTable", stacks.SampleTableProps{Provider: users, DatabaseName: "orders"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	clerk, err := stacks.NewDatabaseUser(stack, "ClerkUser", stacks.DatabaseUserProps{
+		Provider: users, UserName: "clerk", DatabaseName: "orders",
+		TableGrants: []stacks.TableGrant{
+			{Table: "items", Privileges: []string{"SELECT", "INSERT"}},
+			{Table: "customers", Privileges: stacks.ReadOnlyGrants()},
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	clerk.Node().AddDependency(items.Construct)
+}

@@ -29,10 +29,12 @@ type RdsIamStackProps struct {
 // user, one query function.
 type RdsIamStack struct {
 	awscdk.Stack
-	Network  *Network
-	Cluster  *Cluster
-	Users    *UserProvider
-	User     *DatabaseUser
+	Network *Network
+	Cluster *Cluster
+	Users   *UserProvider
+	User    *DatabaseUser
+	// Table is the sample app's table, which Function's actions use.
+	Table    *SampleTable
 	Function *QueryFunction
 	// Monitoring is nil when alarms and dashboard are both off.
 	Monitoring *Monitoring
@@ -110,10 +112,13 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 		Grants:         cfg.Grants,
 		RetainOnDelete: cfg.RetainUser,
 		ExistingUser:   cfg.ExistingUser,
-		// The query function's actions read and write it.
-		SampleTable: true,
 	})
 	if err != nil {
+		return nil, err
+	}
+	// The sample app's own table, which the query function's actions read
+	// and write; no user creates it.
+	if s.Table, err = NewSampleTable(s.Stack, "SampleTable", SampleTableProps{Provider: s.Users, DatabaseName: cfg.DatabaseName}); err != nil {
 		return nil, err
 	}
 	if cfg.Proxy {
@@ -157,6 +162,7 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 		// the proxy: its logins to the cluster need them.
 		s.Function.Function.Node().AddDependency(s.Proxy.Construct)
 	}
+	s.Function.Function.Node().AddDependency(s.Table.Construct)
 	if err := s.addMonitoring(cfg); err != nil {
 		return nil, err
 	}

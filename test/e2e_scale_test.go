@@ -55,6 +55,9 @@ func deployScaled(t *testing.T, variant string) *fromstack.Local {
 	if _, err := l.BootstrapHandler(nil).Handle(ctx, l.UserEvent("Create", l.Stack.UserIDs[0], "", props, nil)); err != nil {
 		t.Fatalf("bootstrap: %v (server: %v)", err, l.Server.LastAuthError())
 	}
+	if err := l.CreateSampleTables(ctx); err != nil {
+		t.Fatal(err)
+	}
 	return l
 }
 

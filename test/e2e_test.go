@@ -143,7 +143,8 @@ func clone(m map[string]any) map[string]any {
 	return out
 }
 
-// bootstrapDefault creates the default user on l.
+// bootstrapDefault creates the default user and the sample app's table on
+// l.
 func bootstrapDefault(t *testing.T, l *fromstack.Local) *fromstack.Local {
 	t.Helper()
 	props, err := l.UserProperties(l.Stack.UserIDs[0])
@@ -151,6 +152,9 @@ func bootstrapDefault(t *testing.T, l *fromstack.Local) *fromstack.Local {
 		t.Fatal(err)
 	}
 	if _, err := l.BootstrapHandler(nil).Handle(context.Background(), l.UserEvent("Create", l.Stack.UserIDs[0], "", props, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.CreateSampleTables(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return l

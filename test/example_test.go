@@ -1,6 +1,7 @@
 package test
 
 import (
+	"context"
 	"fmt"
 	stdmaps "maps"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/rdsiam/rdsiam/auroralocal/fromstack"
+	"github.com/rdsiam/rdsiam/auroralocal/mariadb"
 	"github.com/rdsiam/rdsiam/lambda/iamdb"
 	"github.com/rdsiam/rdsiam/lambda/queryfn"
 )
@@ -101,7 +103,12 @@ func TestExampleUsesTheImportedCluster(t *testing.T) {
 			t.Errorf("the example creates %s %v; it must use the existing one", typ, ids)
 		}
 	}
-	want := map[string][]any{"orders_api": {"INSERT", "SELECT", "UPDATE"}, "reports_ro": {"SELECT", "SHOW VIEW"}}
+	// orders_api on the database, reports_ro on the table items only.
+	type grants struct{ db, tables any }
+	want := map[string]grants{
+		"orders_api": {db: []any{"INSERT", "SELECT", "UPDATE"}},
+		"reports_ro": {tables: []any{map[string]any{"Table": "items", "Privileges": []any{"SELECT", "SHOW VIEW"}}}},
+	}
 	users := tp.OfType("Custom::DatabaseUser")
 	if len(users) != len(want) {
 		t.Fatalf("users %v, want %d", users, len(want))
@@ -109,10 +116,14 @@ func TestExampleUsesTheImportedCluster(t *testing.T) {
 	for _, id := range users {
 		p := tp.Resources[id].Properties
 		name := fmt.Sprint(p["UserName"])
-		if !jsonEqual(p["Privileges"], want[name]) || p["Port"] != "3306" ||
+		if !jsonEqual(p["Privileges"], want[name].db) || !jsonEqual(p["TableGrants"], want[name].tables) || p["Port"] != "3306" ||
 			p["Endpoint"] != "orders.cluster-c0a1b2c3d4e5.eu-west-1.rds.amazonaws.com" ||
 			p["SecretArn"] != "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-admin-AbCdEf" {
 			t.Errorf("user %s: %s", id, asJSON(p))
+		}
+		// MySQL grants on a table only once it exists.
+		if deps := asJSON(tp.Resources[id].DependsOn); !strings.Contains(deps, `"ItemsTable`) {
+			t.Errorf("user %s DependsOn %s, want the sample table", id, deps)
 		}
 	}
 	s, err := fromstack.FromTemplate(tp.Template)
@@ -148,13 +159,30 @@ func TestSnapshotsExample(t *testing.T) {
 	}
 }
 
-// TestE2EExample runs the example's template on the stand-in: the real
-// handler creates both users from the template's properties, each
-// function's environment and role log it in as its own user with its own
-// grants, and neither role can log in as the other's user.
+// TestE2EExample runs the example's template on both engines (the
+// stand-in and MariaDB): the real handlers create the sample table and
+// both users from the template's properties, each function's environment
+// and role log it in as its own user with its own grants, and neither role
+// can log in as the other's user.
 func TestE2EExample(t *testing.T) {
-	l := startLocal(t, exampleStack(t).Template, fromstack.Options{Dir: t.TempDir()})
+	tp := exampleStack(t).Template
+	for _, engine := range fromstack.Engines {
+		t.Run(engine, func(t *testing.T) {
+			if engine == fromstack.EngineMariaDB {
+				mariadb.RequireInstalled(t)
+			}
+			testExample(t, startLocal(t, tp, fromstack.Options{Engine: engine, Dir: t.TempDir()}))
+		})
+	}
+}
+
+func testExample(t *testing.T, l *fromstack.Local) {
 	s := l.Stack
+	// The table first: reports_ro's grant is on it, and MySQL grants on a
+	// table only once it exists (the template's DependsOn says the same).
+	if err := l.CreateSampleTables(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	for _, id := range s.UserIDs {
 		props, err := l.UserProperties(id)
 		if err != nil {
@@ -169,7 +197,7 @@ func TestE2EExample(t *testing.T) {
 	}
 	wantUsers(t, l.Server, map[string][]string{
 		"orders_api": grantLines("orders", "INSERT", "SELECT", "UPDATE"),
-		"reports_ro": grantLines("orders", "SELECT", "SHOW VIEW"),
+		"reports_ro": {"SELECT ON orders.items", "SHOW VIEW ON orders.items"},
 	})
 
 	byUser := map[string]string{} // DB_USER -> function id

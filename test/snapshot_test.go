@@ -210,7 +210,9 @@ func maps(m map[string]any) map[string]any {
 
 func databaseUserSnapshot(tp *template) any {
 	users := map[string]any{}
-	for _, id := range tp.OfType("Custom::DatabaseUser") {
+	// The sample app's table runs as the admin too: its properties are
+	// snapshotted with the users'.
+	for _, id := range append(tp.OfType("Custom::DatabaseUser"), tp.OfType("Custom::SampleTable")...) {
 		p := maps(tp.Resources[id].Properties)
 		delete(p, "ServiceToken")
 		users[id] = p

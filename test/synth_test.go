@@ -262,8 +262,6 @@ func TestDatabaseUserCustomResource(t *testing.T) {
 			"Port":           "3306",
 			"SecretArn":      getAtt(clusterID, "MasterUserSecret.SecretArn"),
 			"Endpoint":       getAtt(clusterID, "Endpoint.Address"),
-			// The app's user creates the query function's sample table.
-			"SampleTable": "true",
 		}
 		for key, w := range want {
 			if !jsonEqual(p[key], w) {
@@ -280,6 +278,33 @@ func TestDatabaseUserCustomResource(t *testing.T) {
 		if !strings.Contains(deps, clusterID) {
 			t.Errorf("%s: custom resource DependsOn %s, want the cluster %s", tc.variant, deps, clusterID)
 		}
+	}
+}
+
+// The sample app's table is a resource of its own, on the users' provider,
+// with the cluster's address and the app's database only; the query
+// function, whose actions use it, waits for it.
+func TestSampleTableCustomResource(t *testing.T) {
+	tp := tmpl(t, "default")
+	clusterID, _ := tp.only(t, "AWS::RDS::DBCluster")
+	id, table := tp.only(t, "Custom::SampleTable")
+	_, user := tp.byPrefix(t, "Custom::DatabaseUser", "AppUser")
+	want := map[string]any{
+		"ServiceToken": user.Properties["ServiceToken"],
+		"DatabaseName": "appdb",
+		"Port":         "3306",
+		"SecretArn":    getAtt(clusterID, "MasterUserSecret.SecretArn"),
+		"Endpoint":     getAtt(clusterID, "Endpoint.Address"),
+	}
+	if !jsonEqual(table.Properties, want) {
+		t.Errorf("Custom::SampleTable properties %s, want %s", asJSON(table.Properties), asJSON(want))
+	}
+	if deps := asJSON(table.DependsOn); !strings.Contains(deps, clusterID) {
+		t.Errorf("Custom::SampleTable DependsOn %s, want the cluster %s", deps, clusterID)
+	}
+	_, fn := tp.byPrefix(t, "AWS::Lambda::Function", "QueryFunction")
+	if deps := asJSON(fn.DependsOn); !strings.Contains(deps, id) {
+		t.Errorf("query function DependsOn %s, want the sample table %s", deps, id)
 	}
 }
 

@@ -28,6 +28,14 @@ func (l *Local) Demo(ctx context.Context, w io.Writer) error {
 	step("%s playing Aurora MySQL, listening on %s (region %s, cluster resource id %s)",
 		engineTitle(l.Server.Name()), l.Server.Endpoint(), l.Server.Region(), l.Stack.ClusterResourceID())
 
+	// The table first: a user's table grants need it (MySQL grants on a
+	// table only once it exists; the template's DependsOn says the same).
+	if len(l.Stack.SampleTableIDs) > 0 {
+		step("sample table: Create %v (the sample app's table items)", l.Stack.SampleTableIDs)
+		if err := l.CreateSampleTables(ctx); err != nil {
+			return err
+		}
+	}
 	for _, userID := range l.Stack.UserIDs {
 		if err := l.demoCreate(ctx, w, step, userID); err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 	"github.com/rdsiam/rdsiam/internal/standin"
 	"github.com/rdsiam/rdsiam/lambda/dbuser"
 	"github.com/rdsiam/rdsiam/lambda/iamdb"
+	"github.com/rdsiam/rdsiam/lambda/userprops"
 )
 
 // Options configures Start. Zero values give the stand-in, region
@@ -135,6 +136,28 @@ func Start(s *Stack, opts Options) (*Local, error) {
 // becomes OldResourceProperties (Update); physicalID is empty on Create.
 func (l *Local) UserEvent(requestType, userID, physicalID string, props, old map[string]any) dbuser.Event {
 	return standin.Event(requestType, userID, physicalID, props, old)
+}
+
+// CreateSampleTables sends each Custom::SampleTable of the template its
+// Create, as CloudFormation would, to the real handler: the sample app's
+// table exists afterwards.
+func (l *Local) CreateSampleTables(ctx context.Context) error {
+	for _, id := range l.Stack.SampleTableIDs {
+		props, err := l.Stack.SampleTableProperties(id, l.Env, l.Server.Port())
+		if err != nil {
+			return err
+		}
+		h, err := l.UserHandler(id, nil)
+		if err != nil {
+			return err
+		}
+		ev := l.UserEvent(dbuser.RequestCreate, id, "", props, nil)
+		ev.ResourceType = userprops.SampleTableResourceType
+		if _, err := h.Handle(ctx, ev); err != nil {
+			return fmt.Errorf("fromstack: %s: %w", id, err)
+		}
+	}
+	return nil
 }
 
 // UserProperties are user resource userID's properties for this server.

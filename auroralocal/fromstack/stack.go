@@ -19,6 +19,7 @@ import (
 
 	"github.com/rdsiam/rdsiam/auroralocal/cfntemplate"
 	"github.com/rdsiam/rdsiam/auroralocal/iampolicy"
+	"github.com/rdsiam/rdsiam/lambda/userprops"
 )
 
 // Stack is a synthesized rdsiam template and the logical ids that matter
@@ -46,6 +47,9 @@ type Stack struct {
 	BootstrapFunctionID, BootstrapRoleID string
 	// UserIDs are the Custom::DatabaseUser resources.
 	UserIDs []string
+	// SampleTableIDs are the Custom::SampleTable resources (the sample
+	// app's table); none in a template that does not create it.
+	SampleTableIDs []string
 
 	// handlerOf is the handler each user's ServiceToken reaches.
 	handlerOf map[string]Function
@@ -82,10 +86,11 @@ func Parse(data []byte) (*Stack, error) {
 // CDK's provider framework function.
 func FromTemplate(t *cfntemplate.Template) (*Stack, error) {
 	s := &Stack{Template: t}
-	s.UserIDs = t.OfType(userType)
+	s.UserIDs = t.OfType(userprops.UserResourceType)
 	if len(s.UserIDs) == 0 {
-		return nil, fmt.Errorf("fromstack: the template has no %s", userType)
+		return nil, fmt.Errorf("fromstack: the template has no %s", userprops.UserResourceType)
 	}
+	s.SampleTableIDs = t.OfType(userprops.SampleTableResourceType)
 	var err error
 	if s.ClusterID, err = t.AtMostOne("AWS::RDS::DBCluster"); err != nil {
 		return nil, fmt.Errorf("fromstack: the engine plays one cluster: %w", err)
@@ -102,9 +107,6 @@ func FromTemplate(t *cfntemplate.Template) (*Stack, error) {
 	s.BootstrapFunctionID, s.BootstrapRoleID = s.UserHandlers[0].ID, s.UserHandlers[0].RoleID
 	return s, nil
 }
-
-// userType is the custom resource of a database user.
-const userType = "Custom::DatabaseUser"
 
 // readFunctions sorts the template's Go functions into query functions
 // (with DB_USER) and user handlers (without), and finds each user's
@@ -133,7 +135,7 @@ func (s *Stack) readFunctions() error {
 			s.QueryFunctions, s.UserHandlers)
 	}
 	s.handlerOf = map[string]Function{}
-	for _, id := range s.UserIDs {
+	for _, id := range slices.Concat(s.UserIDs, s.SampleTableIDs) {
 		h, err := handlerOf(t, id, handlers)
 		if err != nil {
 			return err
@@ -170,12 +172,13 @@ func handlerOf(t *cfntemplate.Template, id string, handlers map[string]Function)
 	return found[0], nil
 }
 
-// HandlerOf returns the user handler that user resource userID's provider
-// runs.
+// HandlerOf returns the user handler that user (or sample table) resource
+// userID's provider runs.
 func (s *Stack) HandlerOf(userID string) (Function, error) {
 	h, ok := s.handlerOf[userID]
 	if !ok {
-		return Function{}, fmt.Errorf("fromstack: no %s %q (have %v)", userType, userID, s.UserIDs)
+		return Function{}, fmt.Errorf("fromstack: no %s or %s %q (have %v and %v)", userprops.UserResourceType,
+			userprops.SampleTableResourceType, userID, s.UserIDs, s.SampleTableIDs)
 	}
 	return h, nil
 }
@@ -304,8 +307,20 @@ func (s *Stack) RolePolicies(roleID string, env cfntemplate.Env) (iampolicy.Poli
 // env's host (Env's place.Host, kept as Refs[HostRef]).
 func (s *Stack) UserProperties(userID string, env cfntemplate.Env, port int) (map[string]any, error) {
 	if !slices.Contains(s.UserIDs, userID) {
-		return nil, fmt.Errorf("fromstack: no %s %q (have %v)", userType, userID, s.UserIDs)
+		return nil, fmt.Errorf("fromstack: no %s %q (have %v)", userprops.UserResourceType, userID, s.UserIDs)
 	}
+	return s.resourceProperties(userID, env, port)
+}
+
+// SampleTableProperties is UserProperties for a Custom::SampleTable.
+func (s *Stack) SampleTableProperties(id string, env cfntemplate.Env, port int) (map[string]any, error) {
+	if !slices.Contains(s.SampleTableIDs, id) {
+		return nil, fmt.Errorf("fromstack: no %s %q (have %v)", userprops.SampleTableResourceType, id, s.SampleTableIDs)
+	}
+	return s.resourceProperties(id, env, port)
+}
+
+func (s *Stack) resourceProperties(userID string, env cfntemplate.Env, port int) (map[string]any, error) {
 	resolved, err := cfntemplate.Resolve(s.Template.Resources[userID].Properties, env)
 	if err != nil {
 		return nil, fmt.Errorf("fromstack: %s properties: %w", userID, err)

@@ -1,7 +1,9 @@
 // Command existing-cluster is a CDK app in a module of its own that uses
 // rdsiam as a library: it imports an existing Aurora MySQL cluster, its
 // admin secret and its VPC by attributes, and adds two passwordless
-// database users with different grants, one for each of two functions.
+// database users with different grants, one for each of two functions:
+// orders_api on the whole database, reports_ro read-only on one table
+// (a table-level grant), and the sample table both functions query.
 //
 //	cdk synth                 # or: go run . with CDK_OUTDIR set
 //	cdk synth -c nag=true     # with the cdk-nag AwsSolutions and Serverless packs

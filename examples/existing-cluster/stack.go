@@ -84,26 +84,34 @@ func NewStack(scope constructs.Construct, id string, e Existing, bins map[string
 	if err != nil {
 		return nil, err
 	}
+	// The functions run the sample query binary, whose actions use the
+	// sample table: a resource of its own, which both functions wait for.
+	table, err := stacks.NewSampleTable(stack, "ItemsTable", stacks.SampleTableProps{Provider: users, DatabaseName: "orders"})
+	if err != nil {
+		return nil, err
+	}
 	for _, u := range []struct {
 		id, user string
 		grants   []string
-		table    bool
+		tables   []stacks.TableGrant
 	}{
-		// The functions run the sample query binary, whose actions use
-		// the sample table; one user's resource creates it.
-		{"Orders", "orders_api", []string{"SELECT", "INSERT", "UPDATE"}, true},
-		{"Reports", "reports_ro", stacks.ReadOnlyGrants(), false},
+		// Database-level: every table of orders, now and later.
+		{id: "Orders", user: "orders_api", grants: []string{"SELECT", "INSERT", "UPDATE"}},
+		// Table-level: reads items and nothing else in orders.
+		{id: "Reports", user: "reports_ro", tables: []stacks.TableGrant{{Table: "items", Privileges: stacks.ReadOnlyGrants()}}},
 	} {
 		dbUser, err := stacks.NewDatabaseUser(stack, u.id+"User", stacks.DatabaseUserProps{
-			Provider: users, UserName: u.user, DatabaseName: "orders", Grants: u.grants, SampleTable: u.table,
+			Provider: users, UserName: u.user, DatabaseName: "orders", Grants: u.grants, TableGrants: u.tables,
 		})
 		if err != nil {
 			return nil, err
 		}
+		// MySQL grants on a table only once it exists.
+		dbUser.Node().AddDependency(table.Construct)
 		fn := newFunction(stack, u.id+"Function", vpc, bins["query"], dbUser.Environment())
 		dbUser.GrantConnect(fn)
 		fn.Connections().AllowTo(cluster, awsec2.Port_Tcp(cluster.ClusterEndpoint().Port()), jsii.String(fmt.Sprintf("MySQL from the %s function", u.id)))
-		fn.Node().AddDependency(dbUser.Construct)
+		fn.Node().AddDependency(dbUser.Construct, table.Construct)
 	}
 	return stack, nil
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/rdsiam/rdsiam/lambda/iamdb"
 	"github.com/rdsiam/rdsiam/lambda/queryfn"
 	"github.com/rdsiam/rdsiam/lambda/rdstls"
+	"github.com/rdsiam/rdsiam/lambda/userprops"
 )
 
 // Engine is what the harness needs of a running engine; *auroralocal.Server
@@ -129,8 +130,6 @@ type User struct {
 	Privileges             []string
 	// SecretArn is the admin secret the handler reads.
 	SecretArn string
-	// SampleTable asks for the sample app's table (the app's user does).
-	SampleTable bool
 }
 
 // Props are the ResourceProperties CloudFormation sends for u on e: every
@@ -150,10 +149,22 @@ func (u User) Props(e Engine) map[string]any {
 		dbuser.PropDatabaseName:   u.DatabaseName,
 		dbuser.PropPrivileges:     privs,
 	}
-	if u.SampleTable {
-		props[dbuser.PropSampleTable] = "true"
-	}
 	return props
+}
+
+// SampleTableCreate is the Create CloudFormation sends for the sample
+// app's table (Custom::SampleTable) in database on e: the query
+// function's actions use it, so every harness that runs them creates it.
+func SampleTableCreate(e Engine, secretArn, database string) dbuser.Event {
+	ev := Event(dbuser.RequestCreate, "SampleTable", "", map[string]any{
+		"ServiceToken":         "arn:aws:lambda:eu-west-1:123456789012:function:provider",
+		userprops.SecretArn:    secretArn,
+		userprops.Endpoint:     e.Host(),
+		userprops.Port:         strconv.Itoa(e.Port()),
+		userprops.DatabaseName: database,
+	}, nil)
+	ev.ResourceType = userprops.SampleTableResourceType
+	return ev
 }
 
 // StackID is the stack every harness event comes from: the handler records
@@ -166,7 +177,7 @@ const StackID = "arn:aws:cloudformation:eu-west-1:123456789012:stack/local/0"
 // (Update); physicalID is empty on Create.
 func Event(requestType, logicalID, physicalID string, props, old map[string]any) dbuser.Event {
 	return dbuser.Event{
-		RequestType: requestType, ResourceType: "Custom::DatabaseUser",
+		RequestType: requestType, ResourceType: userprops.UserResourceType,
 		ResponseURL:       "https://cloudformation-custom-resource-response.example/local",
 		StackID:           StackID,
 		RequestID:         "local-" + randomString(8),

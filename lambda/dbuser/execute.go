@@ -37,6 +37,10 @@ func runStatements(ctx context.Context, conn *sql.Conn, user string, stmts []boo
 				"step", i+1, "of", len(stmts), "purpose", st.Purpose, "mysqlError", me.Number)
 			continue
 		}
+		if hint := st.Hint(me.Number); hint != "" {
+			return fmt.Errorf("user %q: %s (step %d of %d): %s: MySQL error %d: %w",
+				user, st.Purpose, i+1, len(stmts), hint, me.Number, err)
+		}
 		return fmt.Errorf("user %q: %s (step %d of %d): MySQL error %d: %w",
 			user, st.Purpose, i+1, len(stmts), me.Number, err)
 	}

@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 
 	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
+	"github.com/rdsiam/rdsiam/lambda/userprops"
 )
 
 // Time kept free before the Lambda deadline.
@@ -59,7 +59,9 @@ type Handler struct {
 
 // Handle processes one event and returns the physical resource id and the
 // attributes UserName and DatabaseName, or an error whose message
-// CloudFormation shows as the failure reason.
+// CloudFormation shows as the failure reason. It serves two resource types
+// (ev.ResourceType): userprops.UserResourceType, described here, and
+// userprops.SampleTableResourceType (see sampleTable); others are refused.
 //
 // Create and Update validate the properties, read the master secret, wait
 // for the database and converge the account (see converge): an account
@@ -89,15 +91,21 @@ func (h *Handler) Handle(ctx context.Context, ev Event) (Response, error) {
 		resp Response
 		err  error
 	)
-	switch ev.RequestType {
-	case RequestCreate:
-		resp, err = h.create(ctx, ev, log)
-	case RequestUpdate:
-		resp, err = h.update(ctx, ev, log)
-	case RequestDelete:
-		resp, err = h.delete(ctx, ev, log)
-	default:
+	switch {
+	case ev.RequestType != RequestCreate && ev.RequestType != RequestUpdate && ev.RequestType != RequestDelete:
 		err = fmt.Errorf("request type %q: allowed %s, %s, %s", ev.RequestType, RequestCreate, RequestUpdate, RequestDelete)
+	case ev.ResourceType == userprops.SampleTableResourceType:
+		resp, err = h.sampleTable(ctx, ev, log)
+	case ev.ResourceType != userprops.UserResourceType && ev.ResourceType != "":
+		// (CloudFormation always names the type; an event without one is
+		// a user's, as before this provider served a second type.)
+		err = fmt.Errorf("resource type %q is not served by this provider (allowed: %s, %s)", ev.ResourceType, userprops.UserResourceType, userprops.SampleTableResourceType)
+	case ev.RequestType == RequestCreate:
+		resp, err = h.create(ctx, ev, log)
+	case ev.RequestType == RequestUpdate:
+		resp, err = h.update(ctx, ev, log)
+	default:
+		resp, err = h.delete(ctx, ev, log)
 	}
 	if err != nil {
 		log.Error("request failed", "error", err.Error())
@@ -114,9 +122,6 @@ func (h *Handler) create(ctx context.Context, ev Event, log *slog.Logger) (Respo
 	}
 	stmts, err := bootstrapsql.Create(p.Spec)
 	if err != nil {
-		return Response{}, err
-	}
-	if stmts, err = withSampleTable(p, stmts); err != nil {
 		return Response{}, err
 	}
 	log.Info("creating user", "spec", p.Spec.String(), "endpoint", p.Endpoint)
@@ -140,12 +145,6 @@ func (h *Handler) update(ctx context.Context, ev Event, log *slog.Logger) (Respo
 	if err != nil {
 		return Response{}, err
 	}
-	if stmts, err = withSampleTable(p, stmts); err != nil {
-		return Response{}, err
-	}
-	if fresh, err = withSampleTable(p, fresh); err != nil {
-		return Response{}, err
-	}
 	// The same account on the same cluster: this resource created it, even
 	// if before the registry existed. A new name or cluster is a new account
 	// and gets Create's ownership check.
@@ -158,20 +157,6 @@ func (h *Handler) update(ctx context.Context, ev Event, log *slog.Logger) (Respo
 		return Response{}, err
 	}
 	return success(p), nil
-}
-
-// withSampleTable appends the sample table's statement when p asks for it.
-// Every run of Create or Update repeats it (CREATE TABLE IF NOT EXISTS), so
-// turning the property on for an existing user creates the table too.
-func withSampleTable(p Properties, stmts []bootstrapsql.Statement) ([]bootstrapsql.Statement, error) {
-	if !p.SampleTable {
-		return stmts, nil
-	}
-	st, err := bootstrapsql.SampleTable(p.Spec.Database)
-	if err != nil {
-		return nil, err
-	}
-	return append(slices.Clone(stmts), st), nil
 }
 
 // apply reads the master secret and converges the account for Create and

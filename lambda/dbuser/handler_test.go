@@ -347,10 +347,11 @@ func TestCreateAndUpdateFailures(t *testing.T) {
 		{name: "revoke of missing grant tolerated", setup: func(hn *harness) {
 			hn.db.failOn = map[string]error{"REVOKE": &mysql.MySQLError{Number: 1141, Message: "There is no such grant"}}
 		}, wantSQL: 6},
-		// The sample table only when the resource asks for it.
-		{name: "sample table", props: with(goodProps(), "SampleTable", "true"), wantSQL: 7},
-		{name: "sample table off", props: with(goodProps(), "SampleTable", "false"), wantSQL: 6},
-		{name: "sample table not a boolean", props: with(goodProps(), "SampleTable", "yes"), wantErr: []string{"SampleTable"}},
+		// The sample table is a resource of its own: the old property is
+		// accepted (an upgrade's rollback sends it) and creates nothing.
+		{name: "legacy SampleTable ignored", props: with(goodProps(), "SampleTable", "true"), wantSQL: 6},
+		{name: "legacy SampleTable not a boolean", props: with(goodProps(), "SampleTable", "yes"),
+			wantErr: []string{"property SampleTable", "not a boolean"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -386,47 +387,5 @@ func TestStatementErrorUnwraps(t *testing.T) {
 	var me *mysql.MySQLError
 	if !errors.As(err, &me) || me.Number != 1007 {
 		t.Errorf("error %v does not unwrap to MySQL error 1007", err)
-	}
-}
-
-// The sample table is created after the user's own statements, and only
-// for a resource that asks for it, on Create and on Update.
-func TestSampleTableOnlyWhenAsked(t *testing.T) {
-	const table = "CREATE TABLE IF NOT EXISTS `appdb`.`items`"
-	for _, tc := range []struct {
-		name      string
-		request   string
-		props     map[string]any
-		wantTable bool
-	}{
-		{"create, asked", RequestCreate, with(goodProps(), PropSampleTable, "true"), true},
-		{"create, not asked", RequestCreate, goodProps(), false},
-		{"update, asked", RequestUpdate, with(goodProps(), PropSampleTable, "true"), true},
-		{"update, not asked", RequestUpdate, goodProps(), false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			hn := newHarness()
-			ev := event(tc.request, tc.props)
-			if tc.request == RequestUpdate {
-				ev.PhysicalResourceID = PhysicalID("app_user")
-				ev.OldResourceProperties = goodProps()
-			}
-			if _, err := hn.h.Handle(context.Background(), ev); err != nil {
-				t.Fatal(err)
-			}
-			stmts := hn.db.statements()
-			n := 0
-			for _, s := range stmts {
-				if strings.HasPrefix(s, table) {
-					n++
-				}
-			}
-			if tc.wantTable && (n != 1 || !strings.HasPrefix(stmts[len(stmts)-1], table)) {
-				t.Errorf("want the sample table once, last; got %q", stmts)
-			}
-			if !tc.wantTable && n != 0 {
-				t.Errorf("sample table created without being asked: %q", stmts)
-			}
-		})
 	}
 }

@@ -31,16 +31,22 @@ const (
 	PropConnectTimeoutSeconds = userprops.ConnectTimeoutSeconds
 	PropWaitSeconds           = userprops.WaitSeconds
 	PropExistingUser          = userprops.ExistingUser
-	PropSampleTable           = userprops.SampleTable
+	PropTableGrants           = userprops.TableGrants
 	// propServiceToken is added by CloudFormation to every custom resource.
 	propServiceToken = "ServiceToken"
+	// propLegacySampleTable ("true"/"false") asked a user's resource to
+	// create the sample table, before that table became a resource of its
+	// own (userprops.SampleTableResourceType). Accepted and ignored, so the
+	// rollback of an upgrade (which sends the old properties) still
+	// succeeds; the construct no longer writes it.
+	propLegacySampleTable = "SampleTable"
 )
 
 // knownProperties are all properties the handler accepts, sorted for
 // error messages.
 var knownProperties = []string{
 	PropConnectTimeoutSeconds, PropDatabaseName, PropEndpoint, PropExistingUser, PropPort, PropPrivileges,
-	PropRetainOnDelete, PropSampleTable, PropSecretArn, propServiceToken, PropUserName, PropWaitSeconds,
+	PropRetainOnDelete, propLegacySampleTable, PropSecretArn, propServiceToken, PropTableGrants, PropUserName, PropWaitSeconds,
 }
 
 // Limits of the optional numeric properties.
@@ -55,11 +61,11 @@ type Properties struct {
 	SecretArn string // ARN of the master user secret
 	Endpoint  string // cluster writer host name (or IP address)
 	Port      int    // 1-65535; DefaultPort if not given
-	// Spec is the user to manage, built from UserName, DatabaseName and
-	// Privileges, already normalized by bootstrapsql.Spec.Normalize.
+	// Spec is the user to manage, built from UserName, DatabaseName,
+	// Privileges and TableGrants, already normalized by
+	// bootstrapsql.Spec.Normalize.
 	Spec           bootstrapsql.Spec
 	RetainOnDelete bool // keep the user when the resource is deleted
-	SampleTable    bool // also create the sample table in the database
 	// ExistingUser is what to do with an account this resource did not
 	// create: one of userprops.ExistingUserValues, default refuse.
 	ExistingUser   string
@@ -89,9 +95,10 @@ func propErr(prop, format string, args ...any) error {
 // them parsed.
 //
 // Required: SecretArn (a Secrets Manager secret ARN), Endpoint (host name or
-// IP address, without port), UserName, DatabaseName, Privileges (a list of
-// strings). Optional: Port (default 3306), RetainOnDelete ("true"/"false",
-// default false), SampleTable ("true"/"false", default false), ConnectTimeoutSeconds (1-120), WaitSeconds (1-900),
+// IP address, without port), UserName, DatabaseName, and Privileges (a list
+// of strings) or TableGrants (a list of {"Table": name, "Privileges": [...]}
+// objects), or both. Optional: Port (default 3306), RetainOnDelete ("true"/"false",
+// default false), ConnectTimeoutSeconds (1-120), WaitSeconds (1-900),
 // ExistingUser (refuse, adopt, adopt-and-drop; default refuse).
 // CloudFormation delivers every scalar as a string; numbers and booleans are
 // accepted too. ServiceToken is ignored; any other property is an error.
@@ -140,9 +147,9 @@ func ParseProperties(props map[string]any) (Properties, error) {
 	p.Wait = time.Duration(waitSecs) * time.Second
 	p.RetainOnDelete, err = optionalBool(props, PropRetainOnDelete)
 	add(err)
-	p.SampleTable, err = optionalBool(props, PropSampleTable)
-	add(err)
 	p.ExistingUser, err = optionalEnum(props, PropExistingUser, userprops.ExistingUserValues())
+	add(err)
+	_, err = optionalBool(props, propLegacySampleTable)
 	add(err)
 
 	user, err := requiredString(props, PropUserName)
@@ -155,17 +162,68 @@ func ParseProperties(props map[string]any) (Properties, error) {
 	if err == nil {
 		add(wrapProp(PropDatabaseName, sqlident.ValidateDatabaseName(db)))
 	}
-	privs, err := stringList(props, PropPrivileges)
+	tables, err := tableGrantList(props, PropTableGrants)
 	add(err)
 	if err == nil {
-		privs, err = sqlident.NormalizePrivileges(privs)
-		add(wrapProp(PropPrivileges, err))
+		tables, err = sqlident.NormalizeTableGrants(tables)
+		add(wrapProp(PropTableGrants, err))
+	}
+	var privs []string
+	switch _, given := props[PropPrivileges]; {
+	case !given && len(tables) == 0:
+		add(propErr(PropPrivileges, "missing (required unless %s is given; a list of privilege names)", PropTableGrants))
+	case given:
+		privs, err = stringList(props, PropPrivileges)
+		add(err)
+		if err == nil && (len(privs) > 0 || len(tables) == 0) {
+			privs, err = sqlident.NormalizePrivileges(privs)
+			add(wrapProp(PropPrivileges, err))
+		}
 	}
 	if len(errs) > 0 {
 		return Properties{}, errors.Join(errs...)
 	}
-	p.Spec = bootstrapsql.Spec{User: user, Database: db, Privileges: privs}
+	p.Spec = bootstrapsql.Spec{User: user, Database: db, Privileges: privs, Tables: tables}
 	return p, nil
+}
+
+// tableGrantList accepts an absent property (no table grants) or a JSON
+// list of objects with exactly the keys Table (a string) and Privileges (a
+// list of strings). Values are validated by the caller.
+func tableGrantList(props map[string]any, name string) ([]sqlident.TableGrant, error) {
+	v, ok := props[name]
+	if !ok {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, propErr(name, "%s is not a list of {%q: table, %q: [privileges]} objects",
+			describe(v), userprops.TableGrantTable, userprops.TableGrantPrivileges)
+	}
+	out := make([]sqlident.TableGrant, len(list))
+	for i, e := range list {
+		m, ok := e.(map[string]any)
+		if !ok {
+			return nil, propErr(name, "element %d is %s, not an object with keys %s and %s",
+				i, describe(e), userprops.TableGrantTable, userprops.TableGrantPrivileges)
+		}
+		for k := range m {
+			if k != userprops.TableGrantTable && k != userprops.TableGrantPrivileges {
+				return nil, propErr(name, "element %d: unknown key %s (allowed: %s, %s)",
+					i, propertyName(k), userprops.TableGrantTable, userprops.TableGrantPrivileges)
+			}
+		}
+		table, err := requiredString(m, userprops.TableGrantTable)
+		if err != nil {
+			return nil, propErr(name, "element %d: %w", i, err)
+		}
+		privs, err := stringList(m, userprops.TableGrantPrivileges)
+		if err != nil {
+			return nil, propErr(name, "element %d (table %s): %w", i, describe(table), err)
+		}
+		out[i] = sqlident.TableGrant{Table: table, Privileges: privs}
+	}
+	return out, nil
 }
 
 // plainPropertyName is a property name that reads unambiguously in an
@@ -372,9 +430,15 @@ func oldSpec(old map[string]any, cur Properties) bootstrapsql.Spec {
 	if err != nil || port != cur.Port || !strings.EqualFold(str(PropEndpoint), cur.Endpoint) {
 		return bootstrapsql.Spec{}
 	}
-	privs, err := stringList(old, PropPrivileges)
+	tables, err := tableGrantList(old, PropTableGrants)
 	if err != nil {
 		return bootstrapsql.Spec{}
 	}
-	return bootstrapsql.Spec{User: str(PropUserName), Database: str(PropDatabaseName), Privileges: privs}
+	var privs []string
+	if _, given := old[PropPrivileges]; given || len(tables) == 0 {
+		if privs, err = stringList(old, PropPrivileges); err != nil {
+			return bootstrapsql.Spec{}
+		}
+	}
+	return bootstrapsql.Spec{User: str(PropUserName), Database: str(PropDatabaseName), Privileges: privs, Tables: tables}
 }

@@ -160,7 +160,8 @@ func (r readBack) held() bootstrapsql.Held {
 
 // findings compares the read-back with spec and returns every difference,
 // in a stable order: anything beyond the spec (a global privilege, another
-// database or table, a role, GRANT OPTION), anything missing from it, and
+// database, a table or column grant the spec does not list, a role, GRANT
+// OPTION), anything missing from it, and
 // the authentication plugin and TLS requirement. No findings means the
 // account holds exactly the spec.
 func (r readBack) findings(spec bootstrapsql.Spec, srv server) []string {
@@ -175,9 +176,7 @@ func (r readBack) findings(spec bootstrapsql.Spec, srv server) []string {
 		out = append(out, fmt.Sprintf("REQUIRE SSL is not set (ssl_type %q)", r.account.sslType))
 	}
 	out = append(out, r.unknown...)
-	want := sqlident.QuoteDatabasePattern(spec.Database)
-	wantDB := want[1 : len(want)-1] // the pattern as SHOW GRANTS prints it, unquoted
-	var got []string
+	got := map[string][]string{} // privileges found at each of the spec's levels: "" for the database, else the table
 	for _, g := range r.lines {
 		switch g.kind {
 		case lineRoles:
@@ -187,16 +186,15 @@ func (r readBack) findings(spec bootstrapsql.Spec, srv server) []string {
 		case lineDefaultRole:
 			out = append(out, "a default role ("+g.raw+")")
 		case linePrivileges:
-			onDB := g.levelTable == "*" && g.levelDB != "" && !strings.Contains(g.level, " ") &&
-				(g.levelDB == wantDB || srv.foldNames && strings.EqualFold(g.levelDB, wantDB))
 			if g.grantOption {
 				out = append(out, "GRANT OPTION on "+g.level)
 			}
+			table, allowed, atSpec := specLevel(g, spec, srv)
 			for _, p := range g.privileges {
 				switch {
 				case g.level == "*.*" && p == "USAGE":
-				case onDB && slices.Contains(spec.Privileges, p):
-					got = append(got, p)
+				case atSpec && slices.Contains(allowed, p):
+					got[table] = append(got[table], p)
 				default:
 					out = append(out, p+" on "+g.level)
 				}
@@ -205,11 +203,45 @@ func (r readBack) findings(spec bootstrapsql.Spec, srv server) []string {
 		// Partial revokes only take privileges away; nothing to report.
 	}
 	for _, p := range spec.Privileges {
-		if !slices.Contains(got, p) {
-			out = append(out, "missing "+p+" on "+want+".*")
+		if !slices.Contains(got[""], p) {
+			out = append(out, "missing "+p+" on "+sqlident.QuoteDatabasePattern(spec.Database)+".*")
+		}
+	}
+	for _, t := range spec.Tables {
+		for _, p := range t.Privileges {
+			if !slices.Contains(got[t.Table], p) {
+				out = append(out, "missing "+p+" on "+sqlident.QuoteIdentifier(spec.Database)+"."+sqlident.QuoteIdentifier(t.Table))
+			}
 		}
 	}
 	return out
+}
+
+// specLevel reports whether a privilege line is at one of spec's levels —
+// its database (`app\_db`.*, the escaped pattern, as SHOW GRANTS prints it)
+// or one of its tables (`app_db`.`t`, neither name escaped) — and which:
+// table is "" for the database, else the table as spec names it; privs are
+// what spec grants there. Routine levels (PROCEDURE `db`.`p`) are never
+// spec levels, and column privileges ("SELECT (`c`)") never match privs.
+// Names compare without regard to case where the server folds them.
+func specLevel(g grantLine, spec bootstrapsql.Spec, srv server) (table string, privs []string, ok bool) {
+	if g.levelDB == "" || strings.Contains(g.level, " ") {
+		return "", nil, false
+	}
+	same := func(a, b string) bool { return a == b || srv.foldNames && strings.EqualFold(a, b) }
+	if g.levelTable == "*" {
+		pattern := sqlident.QuoteDatabasePattern(spec.Database)
+		return "", spec.Privileges, same(g.levelDB, pattern[1:len(pattern)-1])
+	}
+	if !same(g.levelDB, spec.Database) {
+		return "", nil, false
+	}
+	for _, t := range spec.Tables {
+		if same(g.levelTable, t.Table) {
+			return t.Table, t.Privileges, true
+		}
+	}
+	return "", nil, false
 }
 
 // mysqlErrNumber returns the MySQL error number in err, or 0.

@@ -77,3 +77,28 @@ func FuzzQuoteString(f *testing.F) {
 		}
 	})
 }
+
+// FuzzValidateTableName is FuzzValidateUserName for table names, and
+// checks that an accepted name never needs more than quoting: nothing in
+// it is a GRANT wildcard or a qualifier.
+func FuzzValidateTableName(f *testing.F) {
+	for _, s := range []string{"items", "app_db.items", "t%", "t`x", "select"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		err := ValidateTableName(name)
+		if err != nil {
+			var inv *InvalidError
+			if !errors.As(err, &inv) || inv.Value != name {
+				t.Fatalf("ValidateTableName(%q) = %v, want *InvalidError carrying the value", name, err)
+			}
+			return
+		}
+		if strings.ContainsAny(name, "'`\"; \t\r\n\x00\\-/*#@%.") || len(name) == 0 || len(name) > 64 {
+			t.Fatalf("ValidateTableName accepted %q", name)
+		}
+		if QuoteIdentifier(name) != "`"+name+"`" {
+			t.Fatalf("valid name %q needed escaping: %q", name, QuoteIdentifier(name))
+		}
+	})
+}

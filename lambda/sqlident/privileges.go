@@ -74,26 +74,32 @@ func AllowedPrivileges() []string { return slices.Clone(allowedPrivileges) }
 // privileges such as SUPER the error says why they are refused. The input
 // slice is not modified.
 func NormalizePrivileges(privs []string) ([]string, error) {
-	allowed := "allowed: " + strings.Join(allowedPrivileges, ", ")
 	if len(privs) == 0 {
 		return nil, &InvalidError{What: "privileges", Value: "",
-			Reason: "must list at least one privilege", Allowed: allowed}
+			Reason: "must list at least one privilege", Allowed: "allowed: " + strings.Join(allowedPrivileges, ", ")}
 	}
+	return normalize(privs, allowedPrivileges, refusalReason)
+}
+
+// normalize canonicalizes privs (see NormalizePrivileges) against allowed;
+// refusal explains a name that is not in allowed.
+func normalize(privs, allowed []string, refusal func(name string) string) ([]string, error) {
+	allowedText := "allowed: " + strings.Join(allowed, ", ")
 	out := make([]string, 0, len(privs))
 	for _, raw := range privs {
 		upper, ascii := asciiUpper(raw)
 		if !ascii {
 			return nil, &InvalidError{What: "privilege", Value: raw,
-				Reason: "must contain only ASCII letters and spaces", Allowed: allowed}
+				Reason: "must contain only ASCII letters and spaces", Allowed: allowedText}
 		}
 		name := strings.Join(strings.Fields(upper), " ")
 		if name == "" {
 			return nil, &InvalidError{What: "privilege", Value: raw,
-				Reason: "is empty", Allowed: allowed}
+				Reason: "is empty", Allowed: allowedText}
 		}
-		if !slices.Contains(allowedPrivileges, name) {
+		if !slices.Contains(allowed, name) {
 			return nil, &InvalidError{What: "privilege", Value: raw,
-				Reason: refusalReason(name), Allowed: allowed}
+				Reason: refusal(name), Allowed: allowedText}
 		}
 		out = append(out, name)
 	}
@@ -109,5 +115,7 @@ func refusalReason(name string) string {
 	if strings.HasSuffix(name, dynamicAdminSuffix) {
 		return globalOnly
 	}
-	return "is not a database-level privilege rdsiam can grant"
+	return unknownPrivilege
 }
+
+const unknownPrivilege = "is not a database-level privilege rdsiam can grant"

@@ -1,5 +1,5 @@
-// Package userprops names the properties of the Custom::DatabaseUser
-// resource and their fixed values: the CDK construct (package stacks) writes
+// Package userprops names the resource types the database-user provider
+// serves, their properties and fixed values: the CDK construct (package stacks) writes
 // them and the custom-resource handler (package dbuser) reads them, so both
 // import them from here rather than repeating string literals.
 package userprops
@@ -17,10 +17,28 @@ const (
 	ConnectTimeoutSeconds = "ConnectTimeoutSeconds"
 	WaitSeconds           = "WaitSeconds"
 	ExistingUser          = "ExistingUser"
-	// SampleTable "true" also creates the sample app's table `items` in
-	// DatabaseName. Optional, default false: a user is its account and
-	// grants only.
-	SampleTable = "SampleTable"
+	// TableGrants is a list of table-level grants on tables of
+	// DatabaseName, each an object with the keys TableGrantTable and
+	// TableGrantPrivileges. Optional; Privileges may then be left out.
+	TableGrants = "TableGrants"
+)
+
+// Resource types the provider serves. The handler dispatches on the
+// event's ResourceType.
+const (
+	// UserResourceType is a database user: SecretArn, Endpoint, Port,
+	// UserName, DatabaseName, Privileges, TableGrants and the options above.
+	UserResourceType = "Custom::DatabaseUser"
+	// SampleTableResourceType is the sample app's table `items` in
+	// DatabaseName (created with the database if missing, kept on delete):
+	// SecretArn, Endpoint, Port and DatabaseName only.
+	SampleTableResourceType = "Custom::SampleTable"
+)
+
+// Keys of one TableGrants entry: {"Table": "items", "Privileges": ["SELECT"]}.
+const (
+	TableGrantTable      = "Table"
+	TableGrantPrivileges = "Privileges"
 )
 
 // ExistingUser values: what the resource does when its account already

@@ -87,11 +87,7 @@ func (e *env) bootstrapHandler() *dbuser.Handler {
 // userProps are the ResourceProperties CloudFormation sends for the user,
 // as strings and lists the way it delivers them.
 func (e *env) userProps(privileges ...string) map[string]any {
-	return standin.User{
-		UserName: appUser, DatabaseName: appDatabase, Privileges: privileges, SecretArn: secretArn,
-		// The app's user: the query function's actions use the table.
-		SampleTable: true,
-	}.Props(e.srv)
+	return standin.User{UserName: appUser, DatabaseName: appDatabase, Privileges: privileges, SecretArn: secretArn}.Props(e.srv)
 }
 
 // userEvent is a custom-resource event for the user resource.
@@ -103,11 +99,15 @@ func userEvent(requestType string, props, old map[string]any) dbuser.Event {
 	return standin.Event(requestType, "DatabaseUser", physical, props, old)
 }
 
-// createUser runs the real Create for app_user with privileges.
+// createUser runs the real Create for the app's sample table (which the
+// query function's actions use) and for app_user with privileges.
 func (e *env) createUser(t testing.TB, privileges ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if _, err := e.bootstrapHandler().Handle(ctx, standin.SampleTableCreate(e.srv, secretArn, appDatabase)); err != nil {
+		t.Fatalf("create sample table: %v", err)
+	}
 	if _, err := e.bootstrapHandler().Handle(ctx, userEvent(dbuser.RequestCreate, e.userProps(privileges...), nil)); err != nil {
 		t.Fatalf("create user: %v", err)
 	}

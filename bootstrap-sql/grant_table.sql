@@ -1,0 +1,2 @@
+{{- /* Grant table-level privileges on one table of the database. Here neither name is a pattern (MySQL and MariaDB match `_` and `%` in a table-level grant literally), so the database is quoted as it is, not escaped as in grant.sql: `app\_db`.`t` would name a database called app\_db. Fails with 1146 if the table does not exist, unless CREATE is among the privileges. */ -}}
+GRANT {{.Privileges}} ON {{.Database}}.{{.Table}} TO {{.Account}}
