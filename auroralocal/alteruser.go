@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// GMS's parser rejects ALTER USER ... REQUIRE, which Aurora bootstrap SQL
+// GMS's parser rejects ALTER USER ... REQUIRE, which rdsiam's user SQL
 // uses to force TLS for IAM users, so this file recognizes that one
 // statement form itself:
 //

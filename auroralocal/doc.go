@@ -11,7 +11,7 @@
 //   - A master user (mysql_native_password) with every privilege, and
 //     require_secure_transport (Options.RequireSecureTransport, default on:
 //     plain-TCP logins get error 3159).
-//   - The production bootstrap SQL, unmodified: CREATE USER ... IDENTIFIED
+//   - The production user SQL, unmodified: CREATE USER ... IDENTIFIED
 //     WITH AWSAuthenticationPlugin AS 'RDS', ALTER USER ... REQUIRE SSL,
 //     GRANT/REVOKE, REVOKE ALL PRIVILEGES, GRANT OPTION, DROP USER, SHOW
 //     GRANTS. Grants are enforced by GMS.
@@ -45,7 +45,7 @@
 //		Authorize: policy.Authorize,
 //	}}})
 //	defer srv.Close()
-//	// bootstrap as srv.MasterUser()/srv.MasterPassword() over TLS (RootCAs: srv.CAPool()), then:
+//	// log in as srv.MasterUser()/srv.MasterPassword() over TLS (RootCAs: srv.CAPool()), then:
 //	token, _ := auth.BuildAuthToken(ctx, srv.Endpoint(), srv.Region(), "app_user", creds)
 //	// dial srv.Addr() with user app_user, password token, AllowCleartextPasswords
 //	// and tls.Config{RootCAs: srv.CAPool(), ServerName: srv.Host()}.

@@ -163,10 +163,10 @@ func TestRefuseLogins(t *testing.T) {
 }
 
 func TestStats(t *testing.T) {
-	srv := iamServer(t, Options{}) // bootstrap uses one master connection
+	srv := iamServer(t, Options{}) // creating the user uses one master connection
 	base := srv.Stats()
 	if base.LoginsOK < 1 || base.ConnectionsOpened < base.LoginsOK {
-		t.Fatalf("stats after bootstrap = %+v", base)
+		t.Fatalf("stats after creating the user = %+v", base)
 	}
 	const okLogins, badLogins = 3, 2
 	for i := 0; i < okLogins; i++ {

@@ -224,9 +224,9 @@ func queryStrings(t testing.TB, db interface {
 	return out
 }
 
-// bootstrapIAMUser creates appdb, the items table and an IAM user with the
-// production bootstrap statements and SELECT only.
-func bootstrapIAMUser(t testing.TB, db *sql.DB) {
+// createIAMUser creates appdb, the items table and an IAM user with the
+// production user statements and SELECT only.
+func createIAMUser(t testing.TB, db *sql.DB) {
 	t.Helper()
 	mustExec(t, db,
 		"CREATE DATABASE IF NOT EXISTS `appdb`",

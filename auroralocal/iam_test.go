@@ -14,14 +14,14 @@ import (
 )
 
 // iamServer starts a server whose QueryRole may connect as app_user, with
-// app_user bootstrapped (SELECT on appdb, REQUIRE SSL).
+// app_user created (SELECT on appdb, REQUIRE SSL).
 func iamServer(t *testing.T, opts Options) *Server {
 	t.Helper()
 	if opts.Principals == nil {
 		opts.Principals = testPrincipals(defaultResource)
 	}
 	srv := startServer(t, opts)
-	bootstrapIAMUser(t, masterDB(t, srv))
+	createIAMUser(t, masterDB(t, srv))
 	return srv
 }
 

@@ -1,6 +1,6 @@
 // Package bench holds rdsiam's performance benchmarks. It has no library
 // code: every measurement is a Go benchmark in a _test.go file named for it
-// (synth, cold start, new connection, warm invocation, bootstrap), run
+// (synth, cold start, new connection, warm invocation, database-user resource), run
 // against the local stand-in for Aurora (package auroralocal) and, for the
 // synth, the pinned Node and CDK CLI. Nothing here calls AWS.
 //

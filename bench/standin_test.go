@@ -27,7 +27,7 @@ const (
 	passwordUser = "pw_user"
 	database     = "appdb"
 	queryRoleARN = "arn:aws:iam::123456789012:role/QueryRole"
-	// masterSecretARN is what the bootstrap reads the master login from;
+	// masterSecretARN is what the user provider reads the master login from;
 	// the stand-in's secret source knows only this one.
 	masterSecretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-master-AbCdEf"
 )
@@ -36,7 +36,7 @@ const (
 // password user too so both run the same statements under the same checks.
 var grants = []string{"SELECT", "INSERT"}
 
-// standIn is a running stand-in with the default user bootstrapped by the
+// standIn is a running stand-in with the default user created by the
 // real custom-resource handler, a password user with the same grants, and
 // one row in appdb.items.
 type standIn struct {
@@ -46,8 +46,8 @@ type standIn struct {
 	keys aws.Credentials
 	// password is passwordUser's password.
 	password string
-	// bootstrap is the real custom-resource handler wired to the stand-in.
-	bootstrap *dbuser.Handler
+	// users is the real custom-resource handler wired to the stand-in.
+	users *dbuser.Handler
 	// iam is the query function's connector configuration; iamConfig
 	// hands out copies.
 	iam iamdb.Config
@@ -119,16 +119,16 @@ func startStandInWith(tb testing.TB, rtt time.Duration, adjust func(*auroralocal
 	if s.iam, err = standin.QueryConfig(srv, standin.FunctionEnv(srv, iamUser, database), s.keys); err != nil {
 		tb.Fatalf("query function configuration: %v", err)
 	}
-	s.bootstrap = standin.Handler(srv, standin.Secrets{Master: standin.Master(srv), ARNs: []string{masterSecretARN}}, nil)
+	s.users = standin.Handler(srv, standin.Secrets{Master: standin.Master(srv), ARNs: []string{masterSecretARN}}, nil)
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if _, err := s.bootstrap.Handle(ctx, s.userEvent("Create", iamUser, "", grants, nil)); err != nil {
-		tb.Fatalf("bootstrap %s with the custom-resource handler: %v", iamUser, err)
+	if _, err := s.users.Handle(ctx, s.userEvent("Create", iamUser, "", grants, nil)); err != nil {
+		tb.Fatalf("create %s with the custom-resource handler: %v", iamUser, err)
 	}
 	// The sample app's table, which the benchmarks query: its own
 	// resource, served by the same handler.
-	if _, err := s.bootstrap.Handle(ctx, standin.SampleTableCreate(s.srv, masterSecretARN, database)); err != nil {
+	if _, err := s.users.Handle(ctx, standin.SampleTableCreate(s.srv, masterSecretARN, database)); err != nil {
 		tb.Fatalf("sample table with the custom-resource handler: %v", err)
 	}
 	master := s.openPool(tb, srv.MasterUser(), srv.MasterPassword())

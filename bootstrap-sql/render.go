@@ -1,4 +1,4 @@
-package bootstrapsql
+package usersql
 
 import (
 	"embed"

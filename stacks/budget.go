@@ -131,7 +131,7 @@ type ConnectionBudget struct {
 	Source         string
 	// Fleets are the functions with a reserved concurrency.
 	Fleets []FleetConnections
-	// Provider is the database-user bootstrap: one connection per
+	// Provider is the database-user provider: one connection per
 	// DatabaseUser resource, which CloudFormation may run at once.
 	Provider int
 	// Headroom is kept free for people and maintenance
@@ -176,7 +176,7 @@ func (b ConnectionBudget) Check() error {
 		terms = append(terms, fmt.Sprintf("%d (RDS Proxy pool)", b.Proxy))
 	}
 	if b.Provider > 0 {
-		terms = append(terms, fmt.Sprintf("%d (database-user bootstrap)", b.Provider))
+		terms = append(terms, fmt.Sprintf("%d (database-user provider)", b.Provider))
 	}
 	terms = append(terms, fmt.Sprintf("%d (connectionHeadroom)", b.Headroom))
 	fixes = append(fixes, "a lower connectionHeadroom", "a larger maxCapacity (serverless-v2) or instanceClass (provisioned)")
@@ -185,7 +185,7 @@ func (b ConnectionBudget) Check() error {
 }
 
 // connectionBudget is c's budget: the query function's fleet, one
-// bootstrap connection for the one DatabaseUser, and the headroom.
+// user provider's connection for the one DatabaseUser, and the headroom.
 func (c Config) connectionBudget() (ConnectionBudget, error) {
 	max, source, err := AuroraMaxConnections(c)
 	if err != nil {
@@ -200,7 +200,7 @@ func (c Config) connectionBudget() (ConnectionBudget, error) {
 	}
 	if c.Proxy {
 		// The function's connections end at the proxy; the writer sees
-		// only the proxy's pool, sized to leave the bootstrap and the
+		// only the proxy's pool, sized to leave the user provider and the
 		// headroom their connections (ProxyMaxConnectionsPercent).
 		pct, err := c.ProxyMaxConnectionsPercent()
 		if err != nil {
@@ -222,9 +222,9 @@ func (c Config) queryFleet() FleetConnections {
 }
 
 // ProxyMaxConnectionsPercent is the share of the writer's max_connections
-// the RDS Proxy may use: what is left after the bootstrap's connection and
+// the RDS Proxy may use: what is left after the user provider's connection and
 // connectionHeadroom, rounded down. RDS's default, 100, would let a busy
-// proxy take every connection and lock out people and the bootstrap.
+// proxy take every connection and lock out people and the user provider.
 func (c Config) ProxyMaxConnectionsPercent() (int, error) {
 	max, source, err := AuroraMaxConnections(c)
 	if err != nil {
@@ -233,7 +233,7 @@ func (c Config) ProxyMaxConnectionsPercent() (int, error) {
 	pct := 100 * (max - 1 - c.ConnectionHeadroom) / max
 	if pct < 1 {
 		return 0, &ConfigError{Key: "connectionHeadroom", Value: c.ConnectionHeadroom,
-			Reason:  fmt.Sprintf("with proxy=true, max_connections %d of %s minus the bootstrap's connection and the headroom leaves the proxy less than 1%%", max, source),
+			Reason:  fmt.Sprintf("with proxy=true, max_connections %d of %s minus the user provider's connection and the headroom leaves the proxy less than 1%%", max, source),
 			Allowed: fmt.Sprintf("at most %d", max*99/100-1)}
 	}
 	return min(pct, 100), nil

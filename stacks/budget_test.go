@@ -71,7 +71,7 @@ func TestConnectionBudget(t *testing.T) {
 		{name: "exactly full: 39 x 2 + 1 + 11 = 90", change: func(c *Config) { c.FunctionReservedConcurrency, c.ConnectionHeadroom = 39, 11 }},
 		{name: "one over: 40 x 2 + 1 + 10 = 91 of 90",
 			change: func(c *Config) { c.FunctionReservedConcurrency = 40 },
-			wantErr: []string{"40 x 2 (query function: functionReservedConcurrency x maxConnections)", "+ 1 (database-user bootstrap) + 10 (connectionHeadroom) = 91",
+			wantErr: []string{"40 x 2 (query function: functionReservedConcurrency x maxConnections)", "+ 1 (database-user provider) + 10 (connectionHeadroom) = 91",
 				"max_connections 90 of Aurora Serverless v2 at maxCapacity 2 ACU",
 				"functionReservedConcurrency at most 39", "maxConnections at most 1", "larger maxCapacity"}},
 		{name: "a big fleet on a small writer",
@@ -124,7 +124,7 @@ func TestConnectionBudget(t *testing.T) {
 	}
 }
 
-// The proxy gets what the bootstrap and the headroom leave, rounded down, so
+// The proxy gets what the user provider and the headroom leave, rounded down, so
 // its pool plus theirs never exceeds max_connections.
 func TestProxyMaxConnectionsPercent(t *testing.T) {
 	tests := []struct {

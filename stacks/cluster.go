@@ -86,12 +86,12 @@ type Cluster struct {
 // DatabasePort is the MySQL port the cluster listens on.
 const DatabasePort = 3306
 
-// MasterUserName is the cluster's master user, used only by the bootstrap.
+// MasterUserName is the cluster's master user, used only by the user provider.
 const MasterUserName = "admin"
 
 // NewCluster creates the cluster with IAM authentication on, storage
 // encrypted, TLS required by the server, and generated master credentials
-// in Secrets Manager (used only by the bootstrap).
+// in Secrets Manager (used only by the user provider).
 func NewCluster(scope constructs.Construct, id string, props ClusterProps) (*Cluster, error) {
 	props = props.withDefaults()
 	if err := props.validate(id); err != nil {
@@ -125,7 +125,7 @@ func NewCluster(scope constructs.Construct, id string, props ClusterProps) (*Clu
 		ServerlessV2MinCapacity:       writer.minCapacity,
 		ServerlessV2MaxCapacity:       writer.maxCapacity,
 		// RDS keeps the master password in Secrets Manager and rotates it
-		// itself (every 7 days); nothing but the bootstrap ever reads it.
+		// itself (every 7 days); nothing but the user provider ever reads it.
 		ManageMasterUserPassword: jsii.Bool(true),
 		Credentials:              awsrds.Credentials_FromUsername(jsii.String(MasterUserName), nil),
 		IamAuthentication:        jsii.Bool(true),

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
+	usersql "github.com/rdsiam/rdsiam/bootstrap-sql"
 	"github.com/rdsiam/rdsiam/lambda/queryfn"
 	"github.com/rdsiam/rdsiam/lambda/sqlident"
 	"github.com/rdsiam/rdsiam/lambda/userprops"
@@ -120,21 +120,24 @@ func NewUserProvider(scope constructs.Construct, id string, props UserProviderPr
 	p := &UserProvider{Construct: c, Cluster: props.Cluster, secret: props.AdminSecret, port: port, users: map[string]string{}}
 	handler := newGoFunction(c, "Handler", goFunctionProps{
 		Binary:      props.Binary,
-		Description: "rdsiam database-user bootstrap",
-		Vpc:         props.Vpc,
-		Subnets:     props.VpcSubnets,
-		MemoryMB:    256,
-		Timeout:     awscdk.Duration_Minutes(jsii.Number(userProviderTimeoutMinutes)),
+		Description: "rdsiam database-user provider",
+		// The first release's words: CloudFormation replaces a security
+		// group whose description changes.
+		SecurityGroupDescription: "rdsiam database-user bootstrap: no egress except the rules added for it",
+		Vpc:                      props.Vpc,
+		Subnets:                  props.VpcSubnets,
+		MemoryMB:                 256,
+		Timeout:                  awscdk.Duration_Minutes(jsii.Number(userProviderTimeoutMinutes)),
 	})
 	p.Handler = handler.Function
 	props.AdminSecret.GrantRead(handler.Role, nil)
 	conns := handler.Function.Connections()
-	conns.AllowTo(props.Cluster, awsec2.Port_Tcp(port), jsii.String("MySQL from the database-user bootstrap"))
+	conns.AllowTo(props.Cluster, awsec2.Port_Tcp(port), jsii.String("MySQL from the database-user provider"))
 	https := awsec2.Port_Tcp(jsii.Number(443))
 	if props.SecretsManager != nil {
-		conns.AllowTo(props.SecretsManager, https, jsii.String("Secrets Manager from the database-user bootstrap"))
+		conns.AllowTo(props.SecretsManager, https, jsii.String("Secrets Manager from the database-user provider"))
 	} else {
-		conns.AllowTo(awsec2.Peer_AnyIpv4(), https, jsii.String("Secrets Manager (HTTPS) from the database-user bootstrap"))
+		conns.AllowTo(awsec2.Peer_AnyIpv4(), https, jsii.String("Secrets Manager (HTTPS) from the database-user provider"))
 	}
 
 	frameworkLogs := awslogs.NewLogGroup(c, jsii.String("FrameworkLogs"), &awslogs.LogGroupProps{
@@ -227,9 +230,9 @@ func NewDatabaseUser(scope constructs.Construct, id string, props DatabaseUserPr
 	if props.Provider == nil {
 		return nil, fmt.Errorf("database user %s: Provider is required (create one with NewUserProvider)", id)
 	}
-	// The handler's own rules (bootstrapsql.Spec), so synth refuses exactly
+	// The handler's own rules (usersql.Spec), so synth refuses exactly
 	// what the deployment would.
-	spec, err := bootstrapsql.Spec{User: props.UserName, Database: props.DatabaseName,
+	spec, err := usersql.Spec{User: props.UserName, Database: props.DatabaseName,
 		Privileges: props.Grants, Tables: props.TableGrants}.Normalize()
 	if err != nil {
 		return nil, fmt.Errorf("database user %s: %w", id, err)

@@ -14,6 +14,12 @@ import (
 type goFunctionProps struct {
 	Binary      GoBinary
 	Description string
+	// SecurityGroupDescription is the function's security group's
+	// description. Default "": Description + ": no egress except the rules
+	// added for it". CloudFormation replaces a security group whose
+	// description changes, so a function renamed after release keeps its
+	// old one here.
+	SecurityGroupDescription string
 	// Vpc is where the function runs, in Subnets (nil: CDK's default
 	// selection). Default nil: not in a VPC.
 	Vpc         awsec2.IVpc
@@ -62,9 +68,13 @@ func newGoFunction(scope constructs.Construct, id string, props goFunctionProps)
 		fp.ReservedConcurrentExecutions = jsii.Number(float64(props.Reserved))
 	}
 	if props.Vpc != nil {
+		sgDescription := props.SecurityGroupDescription
+		if sgDescription == "" {
+			sgDescription = props.Description + ": no egress except the rules added for it"
+		}
 		f.SecurityGroup = awsec2.NewSecurityGroup(scope, jsii.String(id+"SecurityGroup"), &awsec2.SecurityGroupProps{
 			Vpc:              props.Vpc,
-			Description:      jsii.String(props.Description + ": no egress except the rules added for it"),
+			Description:      jsii.String(sgDescription),
 			AllowAllOutbound: jsii.Bool(false),
 		})
 		fp.Vpc = props.Vpc

@@ -91,7 +91,9 @@ func NewNetwork(scope constructs.Construct, id string, props NetworkProps) (*Net
 
 	if !props.NoSecretsManagerEndpoint {
 		sg := awsec2.NewSecurityGroup(c, jsii.String("SecretsManagerEndpointSecurityGroup"), &awsec2.SecurityGroupProps{
-			Vpc:              n.Vpc,
+			Vpc: n.Vpc,
+			// The words are the first release's: CloudFormation replaces a
+			// security group whose description changes.
 			Description:      jsii.String("Secrets Manager endpoint: HTTPS from the bootstrap function only"),
 			AllowAllOutbound: jsii.Bool(false),
 		})

@@ -1,5 +1,5 @@
 // Package stacks holds the rdsiam constructs - network, Aurora cluster,
-// database-user bootstrap, query function - and the stack that wires them.
+// database-user provider, query function - and the stack that wires them.
 package stacks
 
 import (

@@ -91,8 +91,8 @@ func startPeopleStandIn(t *testing.T) *peopleStandIn {
 		if err != nil {
 			t.Fatal(err)
 		}
-		props["Endpoint"] = "localhost" // the bootstrap is not under test here; realHost does not resolve
-		if _, err := l.BootstrapHandler(nil).Handle(ctx, l.UserEvent("Create", id, "", props, nil)); err != nil {
+		props["Endpoint"] = "localhost" // the user provider is not under test here; realHost does not resolve
+		if _, err := l.ProviderHandler(nil).Handle(ctx, l.UserEvent("Create", id, "", props, nil)); err != nil {
 			t.Fatalf("create %s: %v", id, err)
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/rdsiam/rdsiam/auroralocal/fromstack"
-	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
+	usersql "github.com/rdsiam/rdsiam/bootstrap-sql"
 	"github.com/rdsiam/rdsiam/lambda/dbuser"
 	"github.com/rdsiam/rdsiam/lambda/iamdb"
 )
@@ -101,7 +101,7 @@ func testExistingAccount(t *testing.T, l *fromstack.Local) {
 		"GRANT SELECT, DELETE ON appdb.* TO 'app_user'@'%'")
 	grantPowerRole(t, l, master)
 	id, props := userProps(t, l)
-	h := l.BootstrapHandler(nil)
+	h := l.ProviderHandler(nil)
 
 	// Refused, naming the account and the switch; nothing changed.
 	_, err := h.Handle(context.Background(), l.UserEvent("Create", id, "", props, nil))
@@ -129,7 +129,7 @@ func testExistingAccount(t *testing.T, l *fromstack.Local) {
 
 func showGrants(t *testing.T, db *sql.DB, user string) string {
 	t.Helper()
-	q, err := bootstrapsql.ShowGrants(user)
+	q, err := usersql.ShowGrants(user)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,12 +154,12 @@ func showGrants(t *testing.T, db *sql.DB, user string) string {
 func TestE2EDriftRepaired(t *testing.T) { forEachEngine(t, testDriftRepaired) }
 
 func testDriftRepaired(t *testing.T, l *fromstack.Local) {
-	bootstrapDefault(t, l)
+	createDefaultUser(t, l)
 	master := masterDB(t, l)
 	mustExecAll(t, master, "GRANT DELETE ON appdb.* TO 'app_user'@'%'")
 	grantPowerRole(t, l, master)
 	id, props := userProps(t, l)
-	deliverTwice(t, l.BootstrapHandler(nil), l.UserEvent("Update", id, "dbuser:app_user", props, props))
+	deliverTwice(t, l.ProviderHandler(nil), l.UserEvent("Update", id, "dbuser:app_user", props, props))
 	wantUsers(t, l.Server, map[string][]string{"app_user": grantLines("appdb", "INSERT", "SELECT")})
 	wantNoPower(t, l, master)
 	mustWhoami(t, l, l.QueryKeys, "app_user")
@@ -178,7 +178,7 @@ func testUnderscoreDatabaseIsExact(t *testing.T, l *fromstack.Local) {
 	id, props := userProps(t, l)
 	props["DatabaseName"] = "app_db"
 	props["Privileges"] = []any{"SELECT", "CREATE", "DROP"}
-	deliverTwice(t, l.BootstrapHandler(nil), l.UserEvent("Create", id, "", props, nil))
+	deliverTwice(t, l.ProviderHandler(nil), l.UserEvent("Create", id, "", props, nil))
 	if g := showGrants(t, master, "app_user"); !strings.Contains(g, "`app\\_db`.*") {
 		t.Errorf("grants do not name the escaped pattern:\n%s", g)
 	}
@@ -198,12 +198,12 @@ func testUnderscoreDatabaseIsExact(t *testing.T, l *fromstack.Local) {
 func TestE2ECaseOnlyRenameRefused(t *testing.T) { forEachEngine(t, testCaseOnlyRenameRefused) }
 
 func testCaseOnlyRenameRefused(t *testing.T, l *fromstack.Local) {
-	bootstrapDefault(t, l)
+	createDefaultUser(t, l)
 	id, props := userProps(t, l)
 	renamed := clone(props)
 	renamed["DatabaseName"] = "APPDB"
-	_, err := l.BootstrapHandler(nil).Handle(context.Background(), l.UserEvent("Update", id, "dbuser:app_user", renamed, props))
-	if !errors.Is(err, bootstrapsql.ErrCaseOnlyRename) {
+	_, err := l.ProviderHandler(nil).Handle(context.Background(), l.UserEvent("Update", id, "dbuser:app_user", renamed, props))
+	if !errors.Is(err, usersql.ErrCaseOnlyRename) {
 		t.Fatalf("case-only rename: %v, want ErrCaseOnlyRename", err)
 	}
 	wantUsers(t, l.Server, map[string][]string{"app_user": grantLines("appdb", "INSERT", "SELECT")})
@@ -220,7 +220,7 @@ func TestE2ECaseDistinctUsersKeptApart(t *testing.T) {
 
 func testCaseDistinctUsersKeptApart(t *testing.T, l *fromstack.Local) {
 	_, props := userProps(t, l)
-	h := l.BootstrapHandler(nil)
+	h := l.ProviderHandler(nil)
 	upper := clone(props)
 	upper["UserName"] = "App_User"
 	a := deliverTwice(t, h, l.UserEvent("Create", "UsersA", "", upper, nil))

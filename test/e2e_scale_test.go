@@ -26,7 +26,7 @@ import (
 
 // End-to-end runs of the scale-out variants: the stand-in plays the RDS
 // Proxy and the reader endpoint, with the policies of the synthesized
-// proxy and readers stacks; the real bootstrap and query handlers run
+// proxy and readers stacks; the real user provider and query handlers run
 // against them.
 
 // startStandIn starts the stand-in for a synthesized template (raw JSON),
@@ -41,7 +41,7 @@ func startStandIn(t *testing.T, raw []byte) *fromstack.Local {
 }
 
 // deployScaled starts the stand-in for variant and creates its user with
-// the real bootstrap handler (which always goes to the cluster endpoint
+// the real user provider handler (which always goes to the cluster endpoint
 // with the master secret, never through the proxy).
 func deployScaled(t *testing.T, variant string) *fromstack.Local {
 	t.Helper()
@@ -52,8 +52,8 @@ func deployScaled(t *testing.T, variant string) *fromstack.Local {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if _, err := l.BootstrapHandler(nil).Handle(ctx, l.UserEvent("Create", l.Stack.UserIDs[0], "", props, nil)); err != nil {
-		t.Fatalf("bootstrap: %v (server: %v)", err, l.Server.LastAuthError())
+	if _, err := l.ProviderHandler(nil).Handle(ctx, l.UserEvent("Create", l.Stack.UserIDs[0], "", props, nil)); err != nil {
+		t.Fatalf("create user: %v (server: %v)", err, l.Server.LastAuthError())
 	}
 	if err := l.CreateSampleTables(ctx); err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func TestE2EProxy(t *testing.T) {
 	}
 
 	// Refusals, each one login: the query role's policy names the proxy
-	// only, so the cluster endpoint refuses it; the bootstrap role has no
+	// only, so the cluster endpoint refuses it; the user provider role has no
 	// rds-db:connect at all, so the proxy refuses it.
 	for _, tc := range []struct {
 		name string
@@ -140,7 +140,7 @@ func TestE2EProxy(t *testing.T) {
 		keys aws.Credentials
 	}{
 		{"query role at the cluster endpoint", l.Server.Host(), l.QueryKeys},
-		{"bootstrap role through the proxy", l.ProxyHost(), l.BootstrapKeys},
+		{"user provider role through the proxy", l.ProxyHost(), l.ProviderKeys},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := oneIAMLogin(t, l, tc.host, tc.keys)
@@ -294,7 +294,7 @@ func TestE2EProxyRoleWithoutGrant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.BootstrapHandler(nil).Handle(context.Background(), l.UserEvent("Create", l.Stack.UserIDs[0], "", props, nil)); err != nil {
+	if _, err := l.ProviderHandler(nil).Handle(context.Background(), l.UserEvent("Create", l.Stack.UserIDs[0], "", props, nil)); err != nil {
 		t.Fatal(err)
 	}
 	err = oneIAMLogin(t, l, l.ProxyHost(), l.QueryKeys)

@@ -59,7 +59,7 @@ func testTableGrants(t *testing.T, l *fromstack.Local) {
 	// The handler's log says when the read-back found drift: an exact
 	// plan must never need the repair.
 	var logs bytes.Buffer
-	h := l.BootstrapHandler(slog.New(slog.NewTextHandler(&logs, nil)))
+	h := l.ProviderHandler(slog.New(slog.NewTextHandler(&logs, nil)))
 	wantRepair := func(want bool) {
 		t.Helper()
 		if got := strings.Contains(logs.String(), "repairing"); got != want {

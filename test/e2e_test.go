@@ -92,10 +92,10 @@ func grantLines(db string, privs ...string) []string {
 	return out
 }
 
-func TestE2EBootstrapLifecycle(t *testing.T) { forEachEngine(t, testBootstrapLifecycle) }
+func TestE2EUserLifecycle(t *testing.T) { forEachEngine(t, testUserLifecycle) }
 
-func testBootstrapLifecycle(t *testing.T, l *fromstack.Local) {
-	h := l.BootstrapHandler(nil)
+func testUserLifecycle(t *testing.T, l *fromstack.Local) {
+	h := l.ProviderHandler(nil)
 	userID := l.Stack.UserIDs[0]
 	props, err := l.UserProperties(userID)
 	if err != nil {
@@ -143,15 +143,15 @@ func clone(m map[string]any) map[string]any {
 	return out
 }
 
-// bootstrapDefault creates the default user and the sample app's table on
+// createDefaultUser creates the default user and the sample app's table on
 // l.
-func bootstrapDefault(t *testing.T, l *fromstack.Local) *fromstack.Local {
+func createDefaultUser(t *testing.T, l *fromstack.Local) *fromstack.Local {
 	t.Helper()
 	props, err := l.UserProperties(l.Stack.UserIDs[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.BootstrapHandler(nil).Handle(context.Background(), l.UserEvent("Create", l.Stack.UserIDs[0], "", props, nil)); err != nil {
+	if _, err := l.ProviderHandler(nil).Handle(context.Background(), l.UserEvent("Create", l.Stack.UserIDs[0], "", props, nil)); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.CreateSampleTables(context.Background()); err != nil {
@@ -195,7 +195,7 @@ func mustWhoami(t *testing.T, l *fromstack.Local, keys aws.Credentials, user str
 }
 
 func TestE2EQueryFunction(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, l *fromstack.Local) { testQueryFunction(t, bootstrapDefault(t, l)) })
+	forEachEngine(t, func(t *testing.T, l *fromstack.Local) { testQueryFunction(t, createDefaultUser(t, l)) })
 }
 
 func testQueryFunction(t *testing.T, l *fromstack.Local) {
@@ -251,7 +251,7 @@ func jsonInt(n *int64) string {
 
 // TestE2ERefusals: each login is refused, for its own reason.
 func TestE2ERefusals(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, l *fromstack.Local) { testRefusals(t, bootstrapDefault(t, l)) })
+	forEachEngine(t, func(t *testing.T, l *fromstack.Local) { testRefusals(t, createDefaultUser(t, l)) })
 }
 
 func testRefusals(t *testing.T, l *fromstack.Local) {
@@ -301,8 +301,8 @@ func testRefusals(t *testing.T, l *fromstack.Local) {
 		// never asks the verifier, so nothing is recorded there.
 		serverDecides bool
 	}{
-		{name: "bootstrap role has no rds-db:connect", user: "app_user",
-			token: func(t *testing.T) string { return sign(t, l.BootstrapKeys, "app_user", time.Now()) },
+		{name: "user provider role has no rds-db:connect", user: "app_user",
+			token: func(t *testing.T) string { return sign(t, l.ProviderKeys, "app_user", time.Now()) },
 			tls:   true, want: auroralocal.ErrNotAuthorized, reason: auroralocal.ReasonNotAuthorized},
 		{name: "another user name", user: srv.MasterUser(),
 			token: func(t *testing.T) string { return sign(t, l.QueryKeys, srv.MasterUser(), time.Now()) },
@@ -372,7 +372,7 @@ func testRefusals(t *testing.T, l *fromstack.Local) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := l.BootstrapHandler(nil).Handle(ctx, l.UserEvent("Delete", l.Stack.UserIDs[0], "dbuser:app_user", props, nil)); err != nil {
+		if _, err := l.ProviderHandler(nil).Handle(ctx, l.UserEvent("Delete", l.Stack.UserIDs[0], "dbuser:app_user", props, nil)); err != nil {
 			t.Fatal(err)
 		}
 		err = login(t, "app_user", sign(t, l.QueryKeys, "app_user", time.Now()), true)

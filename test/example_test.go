@@ -254,7 +254,7 @@ func exampleHandler(t *testing.T, l *fromstack.Local, fn string, keys aws.Creden
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A refusal is the answer here, not a race with the bootstrap.
+	// A refusal is the answer here, not a race with the user provider.
 	cfg.AccessDeniedRetryFor = iamdb.NoAccessDeniedRetry
 	db, err := iamdb.Open(cfg)
 	if err != nil {

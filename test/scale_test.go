@@ -148,7 +148,7 @@ func TestProxyResource(t *testing.T) {
 			// The connector's one SET (time_zone) must not pin every client
 			// connection: the proxy's own connections start with it, and
 			// variable SETs do not pin.
-			// Its share of the writer's connections leaves the bootstrap and
+			// Its share of the writer's connections leaves the user provider and
 			// connectionHeadroom theirs (the connection budget).
 			cfg := stacks.DefaultConfig()
 			variants[variant](&cfg)

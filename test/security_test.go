@@ -29,7 +29,7 @@ func stackPolicies(t *testing.T) (*fromstack.Stack, cfntemplate.Env, map[string]
 	}
 	env := s.Env(fromstack.Place{Partition: "aws", Region: testRegion, Account: testAccount, ClusterResourceID: testCluster, Host: "db.example"})
 	roles := map[string]iampolicy.PolicySet{}
-	for _, id := range []string{s.QueryRoleID, s.BootstrapRoleID} {
+	for _, id := range []string{s.QueryRoleID, s.ProviderRoleID} {
 		// RolePolicies refuses roles with AWS managed policies, whose
 		// content the template does not show.
 		set, err := s.RolePolicies(id, env)
@@ -68,15 +68,15 @@ func TestRolePermissions(t *testing.T) {
 		{s.QueryRoleID, "s3:GetObject", "*", false},
 		{s.QueryRoleID, "ssm:GetParameter", "*", false},
 		{s.QueryRoleID, "iam:PassRole", "*", false},
-		// The bootstrap role: the master secret and nothing else.
-		{s.BootstrapRoleID, "secretsmanager:GetSecretValue", masterSecret, true},
-		{s.BootstrapRoleID, "secretsmanager:GetSecretValue", otherSecret, false},
-		{s.BootstrapRoleID, "secretsmanager:GetSecretValue", "*", false},
-		{s.BootstrapRoleID, "secretsmanager:PutSecretValue", masterSecret, false},
-		{s.BootstrapRoleID, "rds-db:connect", connect(testCluster, "app_user"), false},
-		{s.BootstrapRoleID, "rds-db:connect", connect(testCluster, "admin"), false},
-		{s.BootstrapRoleID, "kms:Decrypt", "*", false},
-		{s.BootstrapRoleID, "rds:ModifyDBCluster", "*", false},
+		// The user provider role: the master secret and nothing else.
+		{s.ProviderRoleID, "secretsmanager:GetSecretValue", masterSecret, true},
+		{s.ProviderRoleID, "secretsmanager:GetSecretValue", otherSecret, false},
+		{s.ProviderRoleID, "secretsmanager:GetSecretValue", "*", false},
+		{s.ProviderRoleID, "secretsmanager:PutSecretValue", masterSecret, false},
+		{s.ProviderRoleID, "rds-db:connect", connect(testCluster, "app_user"), false},
+		{s.ProviderRoleID, "rds-db:connect", connect(testCluster, "admin"), false},
+		{s.ProviderRoleID, "kms:Decrypt", "*", false},
+		{s.ProviderRoleID, "rds:ModifyDBCluster", "*", false},
 	}
 	for _, tc := range cases {
 		res, err := roles[tc.role].Evaluate(tc.action, tc.resource)
@@ -103,14 +103,14 @@ func TestNoSecretsInTemplate(t *testing.T) {
 	}
 }
 
-// TestNoSecretsInLogs runs the bootstrap lifecycle and the query function
+// TestNoSecretsInLogs runs the user provider lifecycle and the query function
 // with their logs captured, and checks no password, key or token is there.
 func TestNoSecretsInLogs(t *testing.T) { forEachEngine(t, testNoSecretsInLogs) }
 
 func testNoSecretsInLogs(t *testing.T, l *fromstack.Local) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h := l.BootstrapHandler(logger)
+	h := l.ProviderHandler(logger)
 	userID := l.Stack.UserIDs[0]
 	props, err := l.UserProperties(userID)
 	if err != nil {
@@ -146,15 +146,15 @@ func testNoSecretsInLogs(t *testing.T, l *fromstack.Local) {
 		}
 	}
 	for name, secret := range map[string]string{
-		"master password":         l.Server.MasterPassword(),
-		"query secret key":        l.QueryKeys.SecretAccessKey,
-		"bootstrap secret key":    l.BootstrapKeys.SecretAccessKey,
-		"a token's signature":     "X-Amz-Signature",
-		"a token's credential":    "X-Amz-Credential",
-		"the query role's key id": l.QueryKeys.AccessKeyID,
+		"master password":          l.Server.MasterPassword(),
+		"query secret key":         l.QueryKeys.SecretAccessKey,
+		"user provider secret key": l.ProviderKeys.SecretAccessKey,
+		"a token's signature":      "X-Amz-Signature",
+		"a token's credential":     "X-Amz-Credential",
+		"the query role's key id":  l.QueryKeys.AccessKeyID,
 	} {
 		if strings.Contains(logs.String(), secret) {
-			t.Errorf("bootstrap log contains the %s", name)
+			t.Errorf("user provider log contains the %s", name)
 		}
 		if strings.Contains(events.String(), secret) {
 			t.Errorf("%s auth events contain the %s", l.Server.Name(), name)

@@ -77,8 +77,8 @@ func (l *Local) Demo(ctx context.Context, w io.Writer) error {
 		}
 	}
 
-	step("login with the bootstrap role's keys (it has no rds-db:connect)")
-	cfg.Credentials = standin.StaticKeys(l.BootstrapKeys)
+	step("login with the user provider role's keys (it has no rds-db:connect)")
+	cfg.Credentials = standin.StaticKeys(l.ProviderKeys)
 	// This refusal is permanent: waiting out IAM propagation would only
 	// delay the answer.
 	cfg.AccessDeniedRetryFor = iamdb.NoAccessDeniedRetry
@@ -90,7 +90,7 @@ func (l *Local) Demo(ctx context.Context, w io.Writer) error {
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := other.PingContext(pingCtx); err == nil {
-		return fmt.Errorf("the bootstrap role logged in as %s; its policies must not allow rds-db:connect", cfg.User)
+		return fmt.Errorf("the user provider role logged in as %s; its policies must not allow rds-db:connect", cfg.User)
 	} else {
 		fmt.Fprintf(w, "    refused as expected: %v\n    %s's reason: %v\n", err, l.Server.Name(), l.Server.LastAuthError())
 	}

@@ -46,9 +46,9 @@ type Local struct {
 	// Server is the engine (the stand-in or MariaDB). Close it when done.
 	Server Engine
 	Env    cfntemplate.Env
-	// QueryKeys and BootstrapKeys are the test credentials of the first
+	// QueryKeys and ProviderKeys are the test credentials of the first
 	// query function's and the first user handler's roles.
-	QueryKeys, BootstrapKeys aws.Credentials
+	QueryKeys, ProviderKeys aws.Credentials
 	// FunctionKeys are the test credentials of every query function's
 	// role, by function logical id.
 	FunctionKeys map[string]aws.Credentials
@@ -107,7 +107,7 @@ func Start(s *Stack, opts Options) (*Local, error) {
 			return nil, err
 		}
 	}
-	l.QueryKeys, l.BootstrapKeys = l.FunctionKeys[s.QueryFunctionID], l.HandlerKeys[s.BootstrapFunctionID]
+	l.QueryKeys, l.ProviderKeys = l.FunctionKeys[s.QueryFunctionID], l.HandlerKeys[s.ProviderFunctionID]
 	people, err := l.personPrincipals(opts.People, opts.Account)
 	if err != nil {
 		return nil, err
@@ -165,9 +165,9 @@ func (l *Local) UserProperties(userID string) (map[string]any, error) {
 	return l.Stack.UserProperties(userID, l.Env, l.Server.Port())
 }
 
-// BootstrapHandler is UserHandler for the first user handler (the only one
+// ProviderHandler is UserHandler for the first user handler (the only one
 // in this repository's app).
-func (l *Local) BootstrapHandler(logger *slog.Logger) *dbuser.Handler {
+func (l *Local) ProviderHandler(logger *slog.Logger) *dbuser.Handler {
 	return l.handler(l.Stack.UserHandlers[0], logger)
 }
 

@@ -42,9 +42,9 @@ type Stack struct {
 	// UserHandlers are the custom-resource handlers (the Go functions
 	// without DB_USER), one per user provider, by logical id.
 	UserHandlers []Function
-	// BootstrapFunctionID and BootstrapRoleID: the first of UserHandlers
+	// ProviderFunctionID and ProviderRoleID: the first of UserHandlers
 	// (the only one in this repository's app).
-	BootstrapFunctionID, BootstrapRoleID string
+	ProviderFunctionID, ProviderRoleID string
 	// UserIDs are the Custom::DatabaseUser resources.
 	UserIDs []string
 	// SampleTableIDs are the Custom::SampleTable resources (the sample
@@ -104,7 +104,7 @@ func FromTemplate(t *cfntemplate.Template) (*Stack, error) {
 		return nil, err
 	}
 	s.QueryFunctionID, s.QueryRoleID = s.QueryFunctions[0].ID, s.QueryFunctions[0].RoleID
-	s.BootstrapFunctionID, s.BootstrapRoleID = s.UserHandlers[0].ID, s.UserHandlers[0].RoleID
+	s.ProviderFunctionID, s.ProviderRoleID = s.UserHandlers[0].ID, s.UserHandlers[0].RoleID
 	return s, nil
 }
 

@@ -1,6 +1,6 @@
 // Package mariadb is the real-engine lane of the local Aurora stand-in: it
 // runs MariaDB 10.11 from Debian (mariadb-server) on 127.0.0.1 with an
-// AWSAuthenticationPlugin, so the production bootstrap SQL
+// AWSAuthenticationPlugin, so the production user SQL
 // (IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS', REQUIRE SSL, GRANT,
 // REVOKE) runs unchanged on a server whose privilege semantics are MySQL's:
 // the `_` and `%` wildcards in database grants, case-sensitive database

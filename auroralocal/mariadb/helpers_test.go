@@ -77,7 +77,7 @@ func mustExec(t *testing.T, db *sql.DB, stmts ...string) {
 	}
 }
 
-// createIAMUser runs the production bootstrap statements for iamUser.
+// createIAMUser runs the production user statements for iamUser.
 func createIAMUser(t *testing.T, db *sql.DB) {
 	t.Helper()
 	mustExec(t, db,

@@ -22,7 +22,7 @@ func errNumber(err error) uint16 {
 	return 0
 }
 
-// TestIAMLogins: the production bootstrap SQL runs unchanged, a token
+// TestIAMLogins: the production user SQL runs unchanged, a token
 // signed by an allowed principal logs in over TLS, and each refusal is
 // recorded with its iam-db-auth-error style reason.
 func TestIAMLogins(t *testing.T) {

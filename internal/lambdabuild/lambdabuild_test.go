@@ -66,7 +66,7 @@ func Message() string { return message }
 var tinyPackages = map[string]string{"fn": "./lambda/cmd/fn"}
 
 // build runs BuildGoLambdas on the tiny module and returns its one binary
-// with the bootstrap's content and modification time.
+// with the user provider's content and modification time.
 func build(t *testing.T, root string) (bin GoBinary, content []byte, mtime time.Time) {
 	t.Helper()
 	bins, err := BuildGoLambdas(root, tinyPackages)

@@ -5,7 +5,7 @@
 // as its onEvent function and reports the result to CloudFormation. The
 // handler reads the cluster's master credentials from Secrets Manager,
 // connects over verified TLS (package rdstls), waits for the cluster to
-// accept connections, and runs the statements package bootstrapsql plans, in
+// accept connections, and runs the statements package usersql plans, in
 // order, on one connection.
 //
 // The physical resource id is "dbuser:" + user name. Renaming the user

@@ -9,7 +9,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
+	usersql "github.com/rdsiam/rdsiam/bootstrap-sql"
 )
 
 // runStatements executes stmts in order on conn, stopping at the first
@@ -20,7 +20,7 @@ import (
 // success. Errors name the user, the statement's purpose and, for server
 // errors, the MySQL error number. The SQL itself holds only quoted names and
 // keywords, so it is logged at debug level.
-func runStatements(ctx context.Context, conn *sql.Conn, user string, stmts []bootstrapsql.Statement, log *slog.Logger) error {
+func runStatements(ctx context.Context, conn *sql.Conn, user string, stmts []usersql.Statement, log *slog.Logger) error {
 	for i, st := range stmts {
 		log.Debug("executing statement", "step", i+1, "of", len(stmts), "purpose", st.Purpose, "sql", st.SQL)
 		_, err := conn.ExecContext(ctx, st.SQL, st.Args...)

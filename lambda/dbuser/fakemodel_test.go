@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// The fake server's model (see fakeDB). Statements come from bootstrapsql's
+// The fake server's model (see fakeDB). Statements come from usersql's
 // templates, so their shapes are known: `user`@'%' accounts, "GRANT p, q ON
 // level TO account", "REVOKE p ON level FROM account".
 

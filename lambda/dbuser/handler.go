@@ -13,7 +13,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
+	usersql "github.com/rdsiam/rdsiam/bootstrap-sql"
 	"github.com/rdsiam/rdsiam/lambda/userprops"
 )
 
@@ -66,7 +66,7 @@ type Handler struct {
 // Create and Update validate the properties, read the master secret, wait
 // for the database and converge the account (see converge): an account
 // this resource did not create is refused unless ExistingUser says adopt,
-// the bootstrapsql plan runs, and the grants are read back, repaired once
+// the usersql plan runs, and the grants are read back, repaired once
 // if they hold more than the spec, and otherwise reported. A Create (or a
 // rename) that fails after creating its account drops it again. Update
 // plans from OldResourceProperties to ResourceProperties. The physical id is
@@ -120,7 +120,7 @@ func (h *Handler) create(ctx context.Context, ev Event, log *slog.Logger) (Respo
 	if err != nil {
 		return Response{}, err
 	}
-	stmts, err := bootstrapsql.Create(p.Spec)
+	stmts, err := usersql.Create(p.Spec)
 	if err != nil {
 		return Response{}, err
 	}
@@ -137,11 +137,11 @@ func (h *Handler) update(ctx context.Context, ev Event, log *slog.Logger) (Respo
 		return Response{}, err
 	}
 	old := oldSpec(ev.OldResourceProperties, p)
-	stmts, err := bootstrapsql.Update(old, p.Spec)
+	stmts, err := usersql.Update(old, p.Spec)
 	if err != nil {
 		return Response{}, err
 	}
-	fresh, err := bootstrapsql.Create(p.Spec)
+	fresh, err := usersql.Create(p.Spec)
 	if err != nil {
 		return Response{}, err
 	}
@@ -197,7 +197,7 @@ func (h *Handler) delete(ctx context.Context, ev Event, log *slog.Logger) (Respo
 		log.Warn("physical resource id names a different user than UserName; dropping the one in the id",
 			"idUser", user, "propertyUser", p.Spec.User)
 	}
-	if _, err := bootstrapsql.Delete(bootstrapsql.Spec{User: user}); err != nil {
+	if _, err := usersql.Delete(usersql.Spec{User: user}); err != nil {
 		log.Warn("user name in the physical resource id is not valid, so this handler cannot have created it; nothing to delete", "error", err.Error())
 		return done, nil
 	}

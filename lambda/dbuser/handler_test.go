@@ -18,7 +18,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
+	usersql "github.com/rdsiam/rdsiam/bootstrap-sql"
 )
 
 const testResponseURL = "https://cloudformation-custom-resource-response.s3.amazonaws.com/x?X-Amz-Signature=SIGNATURE-0123abcd"
@@ -61,7 +61,7 @@ func event(requestType string, props map[string]any) Event {
 	}
 }
 
-func mustSpec(t *testing.T, props map[string]any) bootstrapsql.Spec {
+func mustSpec(t *testing.T, props map[string]any) usersql.Spec {
 	t.Helper()
 	p, err := ParseProperties(props)
 	if err != nil {
@@ -72,7 +72,7 @@ func mustSpec(t *testing.T, props map[string]any) bootstrapsql.Spec {
 
 // sqlTexts returns the SQL of a plan; plans in these tests come from valid
 // specs, so err is always nil and a non-nil err is reported as a bad plan.
-func sqlTexts(stmts []bootstrapsql.Statement, err error) []string {
+func sqlTexts(stmts []usersql.Statement, err error) []string {
 	if err != nil {
 		return []string{"plan error: " + err.Error()}
 	}
@@ -97,7 +97,7 @@ func TestCreate(t *testing.T) {
 	if resp.Data["UserName"] != spec.User || resp.Data["DatabaseName"] != spec.Database || len(resp.Data) != 2 {
 		t.Errorf("Data = %v", resp.Data)
 	}
-	if got, want := hn.db.statements(), sqlTexts(bootstrapsql.Create(spec)); !slices.Equal(got, want) {
+	if got, want := hn.db.statements(), sqlTexts(usersql.Create(spec)); !slices.Equal(got, want) {
 		t.Errorf("executed\n%q\nwant\n%q", got, want)
 	}
 	if hn.db.connects != 1 || slices.ContainsFunc(hn.db.execConn, func(id int) bool { return id != 1 }) {
@@ -186,7 +186,7 @@ func TestUpdate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := sqlTexts(bootstrapsql.Update(oldSpec(tt.old, cur), cur.Spec))
+			want := sqlTexts(usersql.Update(oldSpec(tt.old, cur), cur.Spec))
 			if got := hn.db.statements(); !slices.Equal(got, want) {
 				t.Errorf("executed\n%q\nwant\n%q", got, want)
 			}
@@ -207,7 +207,7 @@ func TestUpdateFallsBackToCreate(t *testing.T) {
 		if _, err := hn.h.Handle(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}
-		if got, want := hn.db.statements(), sqlTexts(bootstrapsql.Create(mustSpec(t, newProps))); !slices.Equal(got, want) {
+		if got, want := hn.db.statements(), sqlTexts(usersql.Create(mustSpec(t, newProps))); !slices.Equal(got, want) {
 			t.Errorf("executed\n%q\nwant Create's\n%q", got, want)
 		}
 	}
@@ -288,7 +288,7 @@ func TestDelete(t *testing.T) {
 			}
 			want := []string(nil)
 			if tt.wantSQL {
-				want = sqlTexts(bootstrapsql.Delete(bootstrapsql.Spec{User: "app_user"}))
+				want = sqlTexts(usersql.Delete(usersql.Spec{User: "app_user"}))
 			}
 			if got := hn.db.statements(); !slices.Equal(got, want) {
 				t.Errorf("executed %q, want %q", got, want)

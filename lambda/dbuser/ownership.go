@@ -8,11 +8,11 @@ import (
 	"log/slog"
 	"strings"
 
-	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
+	usersql "github.com/rdsiam/rdsiam/bootstrap-sql"
 	"github.com/rdsiam/rdsiam/lambda/userprops"
 )
 
-// Ownership: the registry (schema rdsiam, see bootstrapsql.RegistrySetup)
+// Ownership: the registry (schema rdsiam, see usersql.RegistrySetup)
 // records which stack resource created or adopted each account. Create and
 // Update consult it before touching an account, so that
 //
@@ -92,7 +92,7 @@ const (
 )
 
 func lookupRecord(ctx context.Context, conn *sql.Conn, user string) (record, error) {
-	q, err := bootstrapsql.RegistryLookup(user)
+	q, err := usersql.RegistryLookup(user)
 	if err != nil {
 		return record{}, err
 	}
@@ -110,7 +110,7 @@ func lookupRecord(ctx context.Context, conn *sql.Conn, user string) (record, err
 
 // plans are the statements for an account that exists and for one that
 // does not.
-type plans struct{ existing, missing []bootstrapsql.Statement }
+type plans struct{ existing, missing []usersql.Statement }
 
 // claimMode says which accounts converge may take without ExistingUser.
 type claimMode int
@@ -141,7 +141,7 @@ func (h *Handler) converge(ctx context.Context, conn *sql.Conn, p Properties, ow
 	if err != nil {
 		return err
 	}
-	setup, err := bootstrapsql.RegistrySetup()
+	setup, err := usersql.RegistrySetup()
 	if err != nil {
 		return err
 	}
@@ -160,11 +160,11 @@ func (h *Handler) converge(ctx context.Context, conn *sql.Conn, p Properties, ow
 		return err
 	}
 	claim := func(adopted bool) error {
-		st, err := bootstrapsql.RegistryClaim(user, owner, adopted)
+		st, err := usersql.RegistryClaim(user, owner, adopted)
 		if err != nil {
 			return err
 		}
-		return runStatements(ctx, conn, user, []bootstrapsql.Statement{st}, log)
+		return runStatements(ctx, conn, user, []usersql.Statement{st}, log)
 	}
 	created := false
 	switch adopt := p.ExistingUser != userprops.ExistingUserRefuse; {
@@ -189,7 +189,7 @@ func (h *Handler) converge(ctx context.Context, conn *sql.Conn, p Properties, ow
 			return err
 		}
 	default:
-		return &ExistingUserError{Account: bootstrapsql.QuoteAccount(user), Owner: rec.owner}
+		return &ExistingUserError{Account: usersql.QuoteAccount(user), Owner: rec.owner}
 	}
 	if created {
 		defer func() {
@@ -213,7 +213,7 @@ func (h *Handler) converge(ctx context.Context, conn *sql.Conn, p Properties, ow
 // every privilege, then granting) and checks again. Repairing rather than
 // only failing keeps drift from failing a stack update, and its rollback,
 // forever; what a reset cannot fix fails with a *VerifyError.
-func (h *Handler) verifyAndRepair(ctx context.Context, conn *sql.Conn, spec bootstrapsql.Spec, srv server, log *slog.Logger) error {
+func (h *Handler) verifyAndRepair(ctx context.Context, conn *sql.Conn, spec usersql.Spec, srv server, log *slog.Logger) error {
 	rb, err := h.readBack(ctx, conn, spec.User)
 	if err != nil {
 		return err
@@ -224,18 +224,18 @@ func (h *Handler) verifyAndRepair(ctx context.Context, conn *sql.Conn, spec boot
 		return nil
 	}
 	log.Warn("account holds more or other than its spec; repairing", "user", spec.User, "findings", found)
-	reset, err := bootstrapsql.Reset(spec, rb.held(), srv.dialect)
+	reset, err := usersql.Reset(spec, rb.held(), srv.dialect)
 	if err != nil {
 		return err
 	}
 	if err := runStatements(ctx, conn, spec.User, reset, log); err != nil {
-		return fmt.Errorf("repair of %s (%s): %w", bootstrapsql.QuoteAccount(spec.User), strings.Join(found, "; "), err)
+		return fmt.Errorf("repair of %s (%s): %w", usersql.QuoteAccount(spec.User), strings.Join(found, "; "), err)
 	}
 	if rb, err = h.readBack(ctx, conn, spec.User); err != nil {
 		return err
 	}
 	if found := rb.findings(spec, srv); len(found) > 0 {
-		return &VerifyError{Account: bootstrapsql.QuoteAccount(spec.User), Findings: found}
+		return &VerifyError{Account: usersql.QuoteAccount(spec.User), Findings: found}
 	}
 	log.Info("account repaired; grants read back match the spec", "user", spec.User)
 	return nil
@@ -246,10 +246,10 @@ func (h *Handler) verifyAndRepair(ctx context.Context, conn *sql.Conn, spec boot
 // resource as the owner, so the Delete CloudFormation sends for the failed
 // resource drops it.
 func (h *Handler) rollback(ctx context.Context, conn *sql.Conn, user, owner string, cause error, log *slog.Logger) error {
-	drop, err := bootstrapsql.Delete(bootstrapsql.Spec{User: user})
+	drop, err := usersql.Delete(usersql.Spec{User: user})
 	if err == nil {
-		var release bootstrapsql.Statement
-		release, err = bootstrapsql.RegistryRelease(user, owner)
+		var release usersql.Statement
+		release, err = usersql.RegistryRelease(user, owner)
 		if err == nil {
 			err = runStatements(ctx, conn, user, append(drop, release), log)
 		}
@@ -287,12 +287,12 @@ func (h *Handler) dropIfOwned(ctx context.Context, conn *sql.Conn, user, owner s
 	case !rec.found:
 		log.Info("account not in the registry (created before rdsiam kept one); dropping it as this resource created it", "user", user)
 	}
-	stmts, err := bootstrapsql.Delete(bootstrapsql.Spec{User: user})
+	stmts, err := usersql.Delete(usersql.Spec{User: user})
 	if err != nil {
 		return err
 	}
 	if rec.found {
-		release, err := bootstrapsql.RegistryRelease(user, owner)
+		release, err := usersql.RegistryRelease(user, owner)
 		if err != nil {
 			return err
 		}

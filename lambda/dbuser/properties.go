@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
+	usersql "github.com/rdsiam/rdsiam/bootstrap-sql"
 	"github.com/rdsiam/rdsiam/lambda/sqlident"
 	"github.com/rdsiam/rdsiam/lambda/userprops"
 )
@@ -63,8 +63,8 @@ type Properties struct {
 	Port      int    // 1-65535; DefaultPort if not given
 	// Spec is the user to manage, built from UserName, DatabaseName,
 	// Privileges and TableGrants, already normalized by
-	// bootstrapsql.Spec.Normalize.
-	Spec           bootstrapsql.Spec
+	// usersql.Spec.Normalize.
+	Spec           usersql.Spec
 	RetainOnDelete bool // keep the user when the resource is deleted
 	// ExistingUser is what to do with an account this resource did not
 	// create: one of userprops.ExistingUserValues, default refuse.
@@ -183,7 +183,7 @@ func ParseProperties(props map[string]any) (Properties, error) {
 	if len(errs) > 0 {
 		return Properties{}, errors.Join(errs...)
 	}
-	p.Spec = bootstrapsql.Spec{User: user, Database: db, Privileges: privs, Tables: tables}
+	p.Spec = usersql.Spec{User: user, Database: db, Privileges: privs, Tables: tables}
 	return p, nil
 }
 
@@ -418,27 +418,27 @@ func checkEndpoint(host string) error {
 
 // oldSpec extracts the previous user from OldResourceProperties for an
 // Update, or returns the zero Spec if it cannot be used. The zero Spec makes
-// bootstrapsql.Update build the user from scratch, which is also what is
+// usersql.Update build the user from scratch, which is also what is
 // needed when the cluster itself changed (different endpoint or port): the
 // user does not exist there yet.
-func oldSpec(old map[string]any, cur Properties) bootstrapsql.Spec {
+func oldSpec(old map[string]any, cur Properties) usersql.Spec {
 	str := func(name string) string {
 		s, _ := old[name].(string)
 		return s
 	}
 	port, err := optionalInt(old, PropPort, DefaultPort, 1, math.MaxUint16)
 	if err != nil || port != cur.Port || !strings.EqualFold(str(PropEndpoint), cur.Endpoint) {
-		return bootstrapsql.Spec{}
+		return usersql.Spec{}
 	}
 	tables, err := tableGrantList(old, PropTableGrants)
 	if err != nil {
-		return bootstrapsql.Spec{}
+		return usersql.Spec{}
 	}
 	var privs []string
 	if _, given := old[PropPrivileges]; given || len(tables) == 0 {
 		if privs, err = stringList(old, PropPrivileges); err != nil {
-			return bootstrapsql.Spec{}
+			return usersql.Spec{}
 		}
 	}
-	return bootstrapsql.Spec{User: str(PropUserName), Database: str(PropDatabaseName), Privileges: privs, Tables: tables}
+	return usersql.Spec{User: str(PropUserName), Database: str(PropDatabaseName), Privileges: privs, Tables: tables}
 }

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
+	usersql "github.com/rdsiam/rdsiam/bootstrap-sql"
 	"github.com/rdsiam/rdsiam/lambda/sqlident"
 )
 
@@ -78,7 +78,7 @@ func (h *Handler) sampleTable(ctx context.Context, ev Event, log *slog.Logger) (
 	if err != nil {
 		return Response{}, err
 	}
-	stmts, err := bootstrapsql.SampleTable(p.Spec.Database)
+	stmts, err := usersql.SampleTable(p.Spec.Database)
 	if err != nil {
 		return Response{}, err
 	}
@@ -98,6 +98,6 @@ func (h *Handler) sampleTable(ctx context.Context, ev Event, log *slog.Logger) (
 	}
 	return Response{
 		PhysicalResourceID: sampleTablePhysicalIDPrefix + p.Spec.Database,
-		Data:               map[string]string{"DatabaseName": p.Spec.Database, "TableName": bootstrapsql.SampleTableName},
+		Data:               map[string]string{"DatabaseName": p.Spec.Database, "TableName": usersql.SampleTableName},
 	}, nil
 }

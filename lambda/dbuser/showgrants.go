@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
+	usersql "github.com/rdsiam/rdsiam/bootstrap-sql"
 	"github.com/rdsiam/rdsiam/lambda/sqlident"
 )
 
@@ -25,7 +25,7 @@ type grantLine struct {
 	levelDB     string   // the database part unquoted (escapes kept: app\_db); "" for *.*
 	levelTable  string   // "*" for database level, else the object name unquoted
 	grantOption bool
-	roles       []bootstrapsql.Role
+	roles       []usersql.Role
 	raw         string
 }
 
@@ -204,13 +204,13 @@ func parseLevel(toks []token) (level, db, object string) {
 }
 
 // parseRoles reads `r1`@`%`,`r2` (MySQL roles carry a host, MariaDB's not).
-func parseRoles(toks []token) ([]bootstrapsql.Role, error) {
-	var out []bootstrapsql.Role
+func parseRoles(toks []token) ([]usersql.Role, error) {
+	var out []usersql.Role
 	for i := 0; i < len(toks); {
 		if !toks[i].quoted {
 			return nil, fmt.Errorf("role name %q is not quoted", toks[i].text)
 		}
-		r := bootstrapsql.Role{Name: toks[i].text}
+		r := usersql.Role{Name: toks[i].text}
 		i++
 		if i+1 < len(toks) && toks[i].text == "@" && !toks[i].quoted && toks[i+1].quoted {
 			r.Host = toks[i+1].text

@@ -4,13 +4,13 @@ import (
 	"slices"
 	"testing"
 
-	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
+	usersql "github.com/rdsiam/rdsiam/bootstrap-sql"
 )
 
 // SHOW GRANTS as MySQL 8.0 (Aurora MySQL 3), MariaDB 10.11 and the stand-in
 // print it, compared with the spec SELECT, INSERT on app_db.
 func TestFindings(t *testing.T) {
-	spec := bootstrapsql.Spec{User: "app_user", Database: "app_db", Privileges: []string{"INSERT", "SELECT"}}
+	spec := usersql.Spec{User: "app_user", Database: "app_db", Privileges: []string{"INSERT", "SELECT"}}
 	iam := accountState{exists: true, plugin: iamPlugin, sslType: "ANY"}
 	exact := []string{"GRANT USAGE ON *.* TO `app_user`@`%`", "GRANT SELECT, INSERT ON `app\\_db`.* TO `app_user`@`%`"}
 	tests := []struct {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
+	usersql "github.com/rdsiam/rdsiam/bootstrap-sql"
 	"github.com/rdsiam/rdsiam/lambda/sqlident"
 )
 
@@ -107,7 +107,7 @@ func TestOldSpecTables(t *testing.T) {
 // SHOW GRANTS compared with a spec holding SELECT on app_db and SELECT,
 // INSERT on app_db.t1: table lines name the database as it is, unescaped.
 func TestFindingsTables(t *testing.T) {
-	spec := bootstrapsql.Spec{User: "app_user", Database: "app_db", Privileges: []string{"SELECT"},
+	spec := usersql.Spec{User: "app_user", Database: "app_db", Privileges: []string{"SELECT"},
 		Tables: []sqlident.TableGrant{{Table: "t1", Privileges: []string{"INSERT", "SELECT"}}}}
 	iam := accountState{exists: true, plugin: iamPlugin, sslType: "ANY"}
 	usage := "GRANT USAGE ON *.* TO `app_user`@`%`"

@@ -10,7 +10,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
+	usersql "github.com/rdsiam/rdsiam/bootstrap-sql"
 	"github.com/rdsiam/rdsiam/lambda/sqlident"
 )
 
@@ -37,7 +37,7 @@ func (e *VerifyError) Unwrap() error { return ErrGrantsDiffer }
 
 // server is what the handler needs to know about the server it manages.
 type server struct {
-	dialect bootstrapsql.Dialect
+	dialect usersql.Dialect
 	// foldNames: lower_case_table_names is not 0, so database names in
 	// grants compare without regard to case.
 	foldNames bool
@@ -51,7 +51,7 @@ func readServer(ctx context.Context, conn *sql.Conn) (server, error) {
 	}
 	s := server{foldNames: lctn.Valid && lctn.Int64 != 0}
 	if strings.Contains(strings.ToLower(version), "mariadb") {
-		s.dialect = bootstrapsql.MariaDB
+		s.dialect = usersql.MariaDB
 	}
 	return s, nil
 }
@@ -64,7 +64,7 @@ type accountState struct {
 }
 
 func readAccount(ctx context.Context, conn *sql.Conn, user string) (accountState, error) {
-	q, err := bootstrapsql.AccountHosts(user)
+	q, err := usersql.AccountHosts(user)
 	if err != nil {
 		return accountState{}, err
 	}
@@ -80,7 +80,7 @@ func readAccount(ctx context.Context, conn *sql.Conn, user string) (accountState
 		if err := rows.Scan(&host, &plugin, &ssl); err != nil {
 			return accountState{}, fmt.Errorf("user %q: %s: %w", user, q.Purpose, err)
 		}
-		if host == bootstrapsql.AccountHost {
+		if host == usersql.AccountHost {
 			a.exists, a.plugin, a.sslType = true, plugin.String, ssl.String
 		} else {
 			a.otherHosts = append(a.otherHosts, host)
@@ -96,7 +96,7 @@ func readAccount(ctx context.Context, conn *sql.Conn, user string) (accountState
 // readGrants runs SHOW GRANTS for the account and parses each line; lines
 // of an unknown shape come back as findings.
 func readGrants(ctx context.Context, conn *sql.Conn, user string) ([]grantLine, []string, error) {
-	q, err := bootstrapsql.ShowGrants(user)
+	q, err := usersql.ShowGrants(user)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -145,8 +145,8 @@ func (h *Handler) readBack(ctx context.Context, conn *sql.Conn, user string) (re
 }
 
 // held returns the roles and default role the read-back found, for Reset.
-func (r readBack) held() bootstrapsql.Held {
-	var h bootstrapsql.Held
+func (r readBack) held() usersql.Held {
+	var h usersql.Held
 	for _, g := range r.lines {
 		switch g.kind {
 		case lineRoles:
@@ -164,7 +164,7 @@ func (r readBack) held() bootstrapsql.Held {
 // OPTION), anything missing from it, and
 // the authentication plugin and TLS requirement. No findings means the
 // account holds exactly the spec.
-func (r readBack) findings(spec bootstrapsql.Spec, srv server) []string {
+func (r readBack) findings(spec usersql.Spec, srv server) []string {
 	if !r.account.exists {
 		return []string{"the account does not exist"}
 	}
@@ -224,7 +224,7 @@ func (r readBack) findings(spec bootstrapsql.Spec, srv server) []string {
 // what spec grants there. Routine levels (PROCEDURE `db`.`p`) are never
 // spec levels, and column privileges ("SELECT (`c`)") never match privs.
 // Names compare without regard to case where the server folds them.
-func specLevel(g grantLine, spec bootstrapsql.Spec, srv server) (table string, privs []string, ok bool) {
+func specLevel(g grantLine, spec usersql.Spec, srv server) (table string, privs []string, ok bool) {
 	if g.levelDB == "" || strings.Contains(g.level, " ") {
 		return "", nil, false
 	}

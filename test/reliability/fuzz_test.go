@@ -12,7 +12,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	bootstrapsql "github.com/rdsiam/rdsiam/bootstrap-sql"
+	usersql "github.com/rdsiam/rdsiam/bootstrap-sql"
 	"github.com/rdsiam/rdsiam/lambda/dbuser"
 )
 
@@ -82,10 +82,10 @@ func checkAccepted(t *testing.T, props map[string]any, p dbuser.Properties) {
 	if err := p.Spec.Validate(); err != nil {
 		t.Fatalf("accepted spec %v does not validate: %v", p.Spec, err)
 	}
-	for name, plan := range map[string]func() ([]bootstrapsql.Statement, error){
-		"Create": func() ([]bootstrapsql.Statement, error) { return bootstrapsql.Create(p.Spec) },
-		"Update": func() ([]bootstrapsql.Statement, error) { return bootstrapsql.Update(p.Spec, p.Spec) },
-		"Delete": func() ([]bootstrapsql.Statement, error) { return bootstrapsql.Delete(p.Spec) },
+	for name, plan := range map[string]func() ([]usersql.Statement, error){
+		"Create": func() ([]usersql.Statement, error) { return usersql.Create(p.Spec) },
+		"Update": func() ([]usersql.Statement, error) { return usersql.Update(p.Spec, p.Spec) },
+		"Delete": func() ([]usersql.Statement, error) { return usersql.Delete(p.Spec) },
 	} {
 		if _, err := plan(); err != nil {
 			t.Fatalf("%s plan for accepted %v: %v", name, p.Spec, err)

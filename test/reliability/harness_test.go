@@ -76,9 +76,9 @@ func (e *env) secrets() standin.Secrets {
 	return standin.Secrets{Master: standin.Master(e.srv), ARNs: []string{secretArn}}
 }
 
-// bootstrapHandler is the real custom-resource handler wired to e's
+// userHandler is the real custom-resource handler wired to e's
 // stand-in.
-func (e *env) bootstrapHandler() *dbuser.Handler {
+func (e *env) userHandler() *dbuser.Handler {
 	h := standin.Handler(e.srv, e.secrets(), slog.New(slog.DiscardHandler))
 	h.WaitFor = 5 * time.Second
 	return h
@@ -105,10 +105,10 @@ func (e *env) createUser(t testing.TB, privileges ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := e.bootstrapHandler().Handle(ctx, standin.SampleTableCreate(e.srv, secretArn, appDatabase)); err != nil {
+	if _, err := e.userHandler().Handle(ctx, standin.SampleTableCreate(e.srv, secretArn, appDatabase)); err != nil {
 		t.Fatalf("create sample table: %v", err)
 	}
-	if _, err := e.bootstrapHandler().Handle(ctx, userEvent(dbuser.RequestCreate, e.userProps(privileges...), nil)); err != nil {
+	if _, err := e.userHandler().Handle(ctx, userEvent(dbuser.RequestCreate, e.userProps(privileges...), nil)); err != nil {
 		t.Fatalf("create user: %v", err)
 	}
 }

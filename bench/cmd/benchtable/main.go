@@ -62,7 +62,7 @@ var groups = []group{
 	{"new connection, simulated RTT", "^BenchmarkConnectRTT$", "200x", 1, false},
 	{"warm invocation", "^BenchmarkWarm$", "2000x", 1, false},
 	{"warm invocation, simulated RTT", "^BenchmarkWarmRTT$", "200x", 1, false},
-	{"bootstrap", "^BenchmarkBootstrap$", "30x", 1, false},
+	{"bootstrap", "^BenchmarkUserResource$", "30x", 1, false},
 	{"RDS Proxy hop", "^BenchmarkProxyHop$", "200x", 1, false},
 }
 

@@ -179,11 +179,11 @@ func measurementSections() []section {
 		{"New connection, simulated RTT (see the ping row below for its effective value)", connectRows("BenchmarkConnectRTT")},
 		{"Warm invocation (loopback)", warmRows("BenchmarkWarm")},
 		{"Warm invocation, simulated RTT", warmRows("BenchmarkWarmRTT")},
-		{"Bootstrap (custom resource, real handler)", []row{
-			{"Create (p50)", p50("BenchmarkBootstrap/create")},
-			{"Create (p99)", p99("BenchmarkBootstrap/create")},
-			{"Update (p50)", p50("BenchmarkBootstrap/update")},
-			{"Update (p99)", p99("BenchmarkBootstrap/update")},
+		{"Database-user custom resource (real handler)", []row{
+			{"Create (p50)", p50("BenchmarkUserResource/create")},
+			{"Create (p99)", p99("BenchmarkUserResource/create")},
+			{"Update (p50)", p50("BenchmarkUserResource/update")},
+			{"Update (p99)", p99("BenchmarkUserResource/update")},
 		}},
 	}
 }

@@ -71,7 +71,7 @@ func TestPrintReport(t *testing.T) {
 				t.Errorf("report names an optional or absent measurement:\n%s", out)
 			}
 			miss := strings.Join(tb.missing(), "\n")
-			if !strings.Contains(miss, "BenchmarkBootstrap/create p50-ns") || strings.Contains(miss, "node20") || strings.Contains(miss, "BenchmarkSynth/default ") {
+			if !strings.Contains(miss, "BenchmarkUserResource/create p50-ns") || strings.Contains(miss, "node20") || strings.Contains(miss, "BenchmarkSynth/default ") {
 				t.Errorf("missing() = %s", miss)
 			}
 		})

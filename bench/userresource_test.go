@@ -9,15 +9,15 @@ import (
 	"github.com/rdsiam/rdsiam/lambda/dbuser"
 )
 
-// BenchmarkBootstrap measures the custom resource: the real dbuser.Handler
+// BenchmarkUserResource measures the custom resource: the real dbuser.Handler
 // handling a Create (database, IAM user, REQUIRE SSL, grants; the sample
 // table is a resource of its own since issue 11)
 // and an Update (grants changed: INSERT replaced by UPDATE and back) against
 // the stand-in. Each event reads the master secret (from memory here, from
 // Secrets Manager in AWS), opens one master connection over TLS and runs the
-// bootstrap SQL plan. A deploy pays this once per user; it is measured so a
+// user SQL plan. A deploy pays this once per user; it is measured so a
 // slow plan shows up before it becomes a slow deploy.
-func BenchmarkBootstrap(b *testing.B) {
+func BenchmarkUserResource(b *testing.B) {
 	s := startStandIn(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -30,7 +30,7 @@ func BenchmarkBootstrap(b *testing.B) {
 			// an idempotent re-delivery, a different (cheaper) path.
 			user := fmt.Sprintf("bench_%d_%d", time.Now().UnixNano()%1e9, i)
 			start := time.Now()
-			resp, err := s.bootstrap.Handle(ctx, s.userEvent("Create", user, "", grants, nil))
+			resp, err := s.users.Handle(ctx, s.userEvent("Create", user, "", grants, nil))
 			if err != nil {
 				b.Fatalf("Create %s: %v", user, err)
 			}
@@ -64,7 +64,7 @@ func BenchmarkBootstrap(b *testing.B) {
 			delete(ev.ResourceProperties, dbuser.PropPrivileges)
 			ev.ResourceProperties[dbuser.PropTableGrants] = tables
 			start := time.Now()
-			if _, err := s.bootstrap.Handle(ctx, ev); err != nil {
+			if _, err := s.users.Handle(ctx, ev); err != nil {
 				b.Fatalf("Create %s: %v", user, err)
 			}
 			lat.add(time.Since(start))
@@ -78,7 +78,7 @@ func BenchmarkBootstrap(b *testing.B) {
 		b.ResetTimer()
 		for range b.N {
 			start := time.Now()
-			if _, err := s.bootstrap.Handle(ctx, s.userEvent("Update", iamUser, dbuser.PhysicalID(iamUser), other, current)); err != nil {
+			if _, err := s.users.Handle(ctx, s.userEvent("Update", iamUser, dbuser.PhysicalID(iamUser), other, current)); err != nil {
 				b.Fatalf("Update %s: %v", iamUser, err)
 			}
 			lat.add(time.Since(start))

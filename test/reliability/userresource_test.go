@@ -19,7 +19,7 @@ import (
 	"github.com/rdsiam/rdsiam/lambda/dbuser"
 )
 
-// account is what the bootstrap manages for one user, as the stand-in
+// account is what the user provider manages for one user, as the stand-in
 // reports it.
 type account struct {
 	Plugin     string
@@ -54,11 +54,11 @@ func (e *env) grants(t *testing.T, user string) []string {
 	return g
 }
 
-// TestBootstrapDatabaseUnreachable: with the cluster down, Create and
+// TestUserResourceDatabaseUnreachable: with the cluster down, Create and
 // Update give up after a bounded wait with a clear error, well before the
 // function times out; Delete gives up too, but succeeds, so a stack whose
 // cluster is gone can still be deleted.
-func TestBootstrapDatabaseUnreachable(t *testing.T) {
+func TestUserResourceDatabaseUnreachable(t *testing.T) {
 	e := startEnv(t)
 	if err := e.srv.Stop(); err != nil {
 		t.Fatal(err)
@@ -87,7 +87,7 @@ func TestBootstrapDatabaseUnreachable(t *testing.T) {
 			t.Parallel() // each waits about a second for a server that is down
 			ctx, cancel := context.WithTimeout(context.Background(), tt.timeout)
 			defer cancel()
-			h := e.bootstrapHandler()
+			h := e.userHandler()
 			h.WaitFor = 0 // the handler's own default (3 minutes)
 			resp, err := h.Handle(ctx, tt.event)
 			if ctx.Err() != nil {
@@ -114,11 +114,11 @@ func TestBootstrapDatabaseUnreachable(t *testing.T) {
 	}
 }
 
-// TestBootstrapEventsIdempotent: CloudFormation may deliver any event
+// TestUserResourceEventsIdempotent: CloudFormation may deliver any event
 // twice; the second delivery answers the same and leaves the same state.
-func TestBootstrapEventsIdempotent(t *testing.T) {
+func TestUserResourceEventsIdempotent(t *testing.T) {
 	e := startEnv(t)
-	h := e.bootstrapHandler()
+	h := e.userHandler()
 	v1, v2 := e.userProps("SELECT", "INSERT"), e.userProps("SELECT", "DELETE", "UPDATE")
 	events := []dbuser.Event{
 		userEvent(dbuser.RequestCreate, v1, nil),
@@ -153,9 +153,9 @@ func TestBootstrapEventsIdempotent(t *testing.T) {
 	}
 }
 
-// TestBootstrapDeleteWhenGone: Delete succeeds, without touching anything,
+// TestUserResourceDeleteWhenGone: Delete succeeds, without touching anything,
 // when the user, the secret or the whole cluster is already gone.
-func TestBootstrapDeleteWhenGone(t *testing.T) {
+func TestUserResourceDeleteWhenGone(t *testing.T) {
 	tests := []struct {
 		name  string
 		setup func(t *testing.T, e *env, h *dbuser.Handler, ev *dbuser.Event)
@@ -197,7 +197,7 @@ func TestBootstrapDeleteWhenGone(t *testing.T) {
 			// Not parallel: go-mysql-server keeps state in globals, so
 			// stand-ins must not start concurrently.
 			e := startEnv(t)
-			h := e.bootstrapHandler()
+			h := e.userHandler()
 			ev := userEvent(dbuser.RequestDelete, e.userProps("SELECT"), nil)
 			tt.setup(t, e, h, &ev)
 			ctx, cancel := context.WithTimeout(context.Background(), 19*time.Second)
@@ -242,7 +242,7 @@ func TestFailedUpdateKeepsOldUser(t *testing.T) {
 
 			oldProps, newProps := e.userProps("SELECT", "INSERT"), e.userProps("SELECT", "DELETE", "UPDATE")
 			update := userEvent(dbuser.RequestUpdate, newProps, oldProps)
-			h := e.bootstrapHandler()
+			h := e.userHandler()
 			var fired bool
 			h.Open = faultyOpen(func(query string) error {
 				if fired || !strings.HasPrefix(query, tt.at) {
@@ -285,7 +285,7 @@ func TestFailedUpdateKeepsOldUser(t *testing.T) {
 
 			// CloudFormation retries or rolls forward: the same Update
 			// again completes the change.
-			if _, err := e.bootstrapHandler().Handle(ctx, update); err != nil {
+			if _, err := e.userHandler().Handle(ctx, update); err != nil {
 				t.Fatalf("Update delivered again: %v", err)
 			}
 			want := []string{"DELETE ON appdb.*", "SELECT ON appdb.*", "UPDATE ON appdb.*"}

@@ -6,10 +6,10 @@ import (
 	"testing"
 )
 
-// TestBootstrapSQLAccepted runs the production bootstrap statements
+// TestUserSQLAccepted runs the production user statements
 // unmodified, in order, as the master user, and checks after each one what
 // Users(), Grants() and SHOW GRANTS report.
-func TestBootstrapSQLAccepted(t *testing.T) {
+func TestUserSQLAccepted(t *testing.T) {
 	srv := startServer(t, Options{})
 	db := masterDB(t, srv)
 
