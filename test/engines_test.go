@@ -31,19 +31,20 @@ import (
 // environment variable CI is "true".
 func forEachEngine(t *testing.T, f func(t *testing.T, l *fromstack.Local)) {
 	t.Helper()
-	for _, engine := range fromstack.Engines {
-		t.Run(engine, func(t *testing.T) { f(t, deployLocal(t, engine)) })
-	}
+	forEachEngineOn(t, tmpl(t, "default").Template, f)
 }
 
-// deployLocal starts engine for the default template and closes it when t
-// ends.
-func deployLocal(t *testing.T, engine string) *fromstack.Local {
+// forEachEngineOn is forEachEngine for any synthesized template tp.
+func forEachEngineOn(t *testing.T, tp *cfntemplate.Template, f func(t *testing.T, l *fromstack.Local)) {
 	t.Helper()
-	if engine == fromstack.EngineMariaDB {
-		mariadb.RequireInstalled(t)
+	for _, engine := range fromstack.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			if engine == fromstack.EngineMariaDB {
+				mariadb.RequireInstalled(t)
+			}
+			f(t, startLocal(t, tp, fromstack.Options{Engine: engine, Dir: t.TempDir()}))
+		})
 	}
-	return startLocal(t, tmpl(t, "default").Template, fromstack.Options{Engine: engine, Dir: t.TempDir()})
 }
 
 // startLocal starts the engine opts names for a synthesized template, with

@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/rdsiam/rdsiam/auroralocal/fromstack"
-	"github.com/rdsiam/rdsiam/auroralocal/mariadb"
 	"github.com/rdsiam/rdsiam/lambda/iamdb"
 	"github.com/rdsiam/rdsiam/lambda/queryfn"
 )
@@ -165,15 +164,7 @@ func TestSnapshotsExample(t *testing.T) {
 // and role log it in as its own user with its own grants, and neither role
 // can log in as the other's user.
 func TestE2EExample(t *testing.T) {
-	tp := exampleStack(t).Template
-	for _, engine := range fromstack.Engines {
-		t.Run(engine, func(t *testing.T) {
-			if engine == fromstack.EngineMariaDB {
-				mariadb.RequireInstalled(t)
-			}
-			testExample(t, startLocal(t, tp, fromstack.Options{Engine: engine, Dir: t.TempDir()}))
-		})
-	}
+	forEachEngineOn(t, exampleStack(t).Template, testExample)
 }
 
 func testExample(t *testing.T, l *fromstack.Local) {

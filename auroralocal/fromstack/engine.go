@@ -23,8 +23,9 @@ const (
 	EngineMariaDB = "mariadb"
 )
 
-// Engines lists every engine a stack can be "deployed" on, the default first.
-var Engines = []string{EngineStandIn, EngineMariaDB}
+// Engines lists every engine a stack can be "deployed" on, the default
+// first (a new slice each call).
+func Engines() []string { return []string{EngineStandIn, EngineMariaDB} }
 
 // Engine is a running server that plays an Aurora MySQL 3 cluster's IAM
 // login: both engines verify tokens with auroralocal.TokenVerifier and the
@@ -99,7 +100,7 @@ func startEngine(name string, opts auroralocal.Options, dir string) (Engine, err
 		}
 		return srv, nil
 	default:
-		return nil, fmt.Errorf("fromstack: Options.Engine %q is not an engine; want one of %s", name, strings.Join(Engines, ", "))
+		return nil, fmt.Errorf("fromstack: Options.Engine %q is not an engine; want one of %s", name, strings.Join(Engines(), ", "))
 	}
 }
 

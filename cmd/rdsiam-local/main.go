@@ -42,7 +42,7 @@ func run() error {
 	serve := flag.Bool("serve", false, "keep the engine running for standard clients until interrupted")
 	port := flag.Int("port", 0, "port for the engine on 127.0.0.1 (0 = any free port)")
 	region := flag.String("region", "eu-west-1", "region the engine plays")
-	engine := flag.String("engine", fromstack.EngineStandIn, "engine: "+strings.Join(fromstack.Engines, " or "))
+	engine := flag.String("engine", fromstack.EngineStandIn, "engine: "+strings.Join(fromstack.Engines(), " or "))
 	dir := flag.String("dir", ".build/local", "where -serve writes ca.pem and credentials")
 	flag.Parse()
 
