@@ -204,10 +204,11 @@ func (t *Template) One(typ, prefix string) (string, Resource, error) {
 	return found[0], t.Resources[found[0]], nil
 }
 
-// Ref and GetAtt build the intrinsics CDK writes for a reference to
-// resource id, for comparing with a template's values.
+// Ref builds the intrinsic CDK writes for a reference to resource id, for
+// comparing with a template's values.
 func Ref(id string) map[string]any { return map[string]any{"Ref": id} }
 
+// GetAtt builds the intrinsic CDK writes for attribute attr of resource id.
 func GetAtt(id, attr string) map[string]any {
 	return map[string]any{"Fn::GetAtt": []any{id, attr}}
 }
