@@ -23,8 +23,11 @@ type Config struct {
 	// UserName is the IAM-authenticated database user.
 	UserName string
 	// Grants are the database-level privileges the user gets on
-	// DatabaseName.
+	// DatabaseName; empty only with TableGrants.
 	Grants []string
+	// TableGrants are the user's privileges on single tables of
+	// DatabaseName (DatabaseUserProps.TableGrants).
+	TableGrants []TableGrant
 	// Engine must be "aurora-mysql": the only engine this app provisions.
 	Engine string
 	// EngineVersion is the Aurora MySQL 3 version, "3.MM.P", at or above
@@ -139,6 +142,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.checkKeys(); err != nil {
+		return err
+	}
+	if err := c.validateUserGrants(); err != nil {
 		return err
 	}
 	if c.Writer == WriterServerlessV2 && c.MaxCapacity < c.MinCapacity {

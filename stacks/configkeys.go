@@ -25,7 +25,7 @@ type configKey struct {
 	// allowed says which values are allowed; help what the key sets.
 	allowed, help string
 	// field returns a pointer to the Config field: *string, *[]string,
-	// *bool, *float64, *int or *[]HumanUser (ConfigFromContext reads the
+	// *bool, *float64, *int, *[]HumanUser or *[]TableGrant (ConfigFromContext reads the
 	// context value by that type).
 	field      func(*Config) any
 	value      func(*Config) any
@@ -55,6 +55,12 @@ func cloneValue[T any](v T) T {
 			out[i] = HumanUser{Name: u.Name, Grants: slices.Clone(u.Grants)}
 		}
 		return any(out).(T)
+	case []TableGrant:
+		out := make([]TableGrant, len(x))
+		for i, g := range x {
+			out[i] = TableGrant{Table: g.Table, Privileges: slices.Clone(g.Privileges)}
+		}
+		return any(out).(T)
 	}
 	return v
 }
@@ -73,6 +79,9 @@ var configKeys = []configKey{
 		"the IAM-authenticated database user the query function logs in as"),
 	newKey("grants", func(c *Config) *[]string { return &c.Grants }, []string{"SELECT", "INSERT"}, grantsRule,
 		"the user's privileges on `databaseName`"),
+	newKey("tableGrants", func(c *Config) *[]TableGrant { return &c.TableGrants }, []TableGrant{}, tableGrantsRule,
+		"the user's privileges on single tables of `databaseName`, in addition to `grants` ([table-level grants](database-users.md#table-level-grants)); "+
+			"the user is created after the sample table `items`, but any other table must already exist: MySQL grants only on an existing table"),
 	newKey("engine", func(c *Config) *string { return &c.Engine }, "aurora-mysql", oneOf("aurora-mysql"),
 		"the only engine: IAM-authenticated users are created with Aurora MySQL's AWSAuthenticationPlugin"),
 	newKey("engineVersion", func(c *Config) *string { return &c.EngineVersion }, "3.08.2", engineVersionRule,
@@ -196,7 +205,9 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 		case *int:
 			r.integer(k.name, dst)
 		case *[]HumanUser:
-			r.humanUsers(k.name, dst)
+			jsonArray(&r, k.name, dst, k.allowed)
+		case *[]TableGrant:
+			jsonArray(&r, k.name, dst, k.allowed)
 		default:
 			return Config{}, fmt.Errorf("context key %q: the key table has no reader for %T", k.name, dst)
 		}

@@ -195,7 +195,7 @@ func typeName(field any) string {
 		return "number"
 	case *int:
 		return "whole number"
-	case *[]HumanUser:
+	case *[]HumanUser, *[]TableGrant:
 		return "JSON array"
 	}
 	return fmt.Sprintf("%T", field)

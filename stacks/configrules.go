@@ -274,9 +274,17 @@ func identRule[T any](allowed string, check func(T) error) rule[T] {
 	}}
 }
 
+// grantsRule allows [] too: whether the user may have no database-level
+// privilege depends on tableGrants, so validateUserGrants decides that.
 var grantsRule = identRule("database-level privileges: "+strings.Join(sqlident.AllowedPrivileges(), ", ")+
-	" (a JSON array or a comma-separated string); not ALL, not GRANT OPTION",
-	func(v []string) error { _, err := sqlident.NormalizePrivileges(v); return err })
+	" (a JSON array or a comma-separated string); not ALL, not GRANT OPTION; `[]` only with `tableGrants`",
+	func(v []string) error {
+		if len(v) == 0 {
+			return nil
+		}
+		_, err := sqlident.NormalizePrivileges(v)
+		return err
+	})
 
 // propChecks collects the props fields a construct refuses, each worded for
 // its field ("ClusterProps.Readers"), so a caller sees every mistake at once.

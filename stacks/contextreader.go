@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -124,4 +125,41 @@ func (r *contextReader) integer(key string, dst *int) {
 	default:
 		r.fail(key, v, "a whole number")
 	}
+}
+
+// jsonArray reads a JSON array of T for key: from cdk.json as a JSON array,
+// or from `-c key='[...]'` as a JSON string. Unknown fields are refused, so
+// a typo such as "grant" is not silently an entry without grants; allowed
+// is the key table's text for the error.
+func jsonArray[T any](r *contextReader, key string, dst *[]T, allowed string) {
+	raw := r.get(key)
+	var data []byte
+	switch v := raw.(type) {
+	case nil:
+		return
+	case string:
+		data = []byte(strings.TrimSpace(v))
+	case []any:
+		var err error
+		if data, err = json.Marshal(v); err != nil {
+			r.fail(key, v, allowed)
+			return
+		}
+	default:
+		r.fail(key, v, allowed)
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var out []T
+	if err := dec.Decode(&out); err != nil {
+		if r.err == nil {
+			r.err = &ConfigError{Key: key, Value: raw, Reason: err.Error(), Allowed: allowed}
+		}
+		return
+	}
+	if out == nil {
+		out = []T{}
+	}
+	*dst = out
 }

@@ -1,8 +1,6 @@
 package stacks
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -48,42 +46,6 @@ func HumanUserPolicyName(stackName, user string) string {
 
 // maxPolicyNameLen is IAM's limit on a managed policy name.
 const maxPolicyNameLen = 128
-
-// humanUsers reads a JSON array of HumanUser (from cdk.json, or as a JSON
-// string from -c humanUsers='[...]'). Unknown fields are refused, so a typo
-// such as "grant" is not silently a user without grants.
-func (r *contextReader) humanUsers(key string, dst *[]HumanUser) {
-	raw := r.get(key)
-	var data []byte
-	switch v := raw.(type) {
-	case nil:
-		return
-	case string:
-		data = []byte(strings.TrimSpace(v))
-	case []any:
-		var err error
-		if data, err = json.Marshal(v); err != nil {
-			r.fail(key, v, humanUsersAllowed)
-			return
-		}
-	default:
-		r.fail(key, v, humanUsersAllowed)
-		return
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var out []HumanUser
-	if err := dec.Decode(&out); err != nil {
-		if r.err == nil {
-			r.err = &ConfigError{Key: key, Value: raw, Reason: err.Error(), Allowed: humanUsersAllowed}
-		}
-		return
-	}
-	if out == nil {
-		out = []HumanUser{}
-	}
-	*dst = out
-}
 
 // validateHumanUsers checks every entry of HumanUsers; an error names the
 // entry by index and name.

@@ -110,6 +110,7 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 		UserName:       cfg.UserName,
 		DatabaseName:   cfg.DatabaseName,
 		Grants:         cfg.Grants,
+		TableGrants:    cfg.TableGrants,
 		RetainOnDelete: cfg.RetainUser,
 		ExistingUser:   cfg.ExistingUser,
 	})
@@ -120,6 +121,12 @@ func NewRdsIamStack(scope constructs.Construct, id string, props RdsIamStackProp
 	// and write; no user creates it.
 	if s.Table, err = NewSampleTable(s.Stack, "SampleTable", SampleTableProps{Provider: s.Users, DatabaseName: cfg.DatabaseName}); err != nil {
 		return nil, err
+	}
+	// MySQL grants on a table only once it exists: with table grants the
+	// user waits for the app's one table. Only then, so the default
+	// template is unchanged; any other table must exist before the deploy.
+	if len(cfg.TableGrants) > 0 {
+		s.User.Node().AddDependency(s.Table.Construct)
 	}
 	if cfg.Proxy {
 		pct, err := cfg.ProxyMaxConnectionsPercent()

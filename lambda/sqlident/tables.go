@@ -90,12 +90,15 @@ func NormalizeTablePrivileges(privs []string) ([]string, error) {
 
 // TableGrant is a table-level grant: Privileges on the table Table of the
 // user's database (GRANT ... ON `db`.`Table`).
+//
+// The JSON names are those of the CDK app's tableGrants context key
+// ({"table": "items", "privileges": ["SELECT"]}).
 type TableGrant struct {
 	// Table is the table's name alone. Rules: ValidateTableName.
-	Table string
+	Table string `json:"table"`
 	// Privileges are table-level privileges, in any case and order.
 	// Rules: NormalizeTablePrivileges.
-	Privileges []string
+	Privileges []string `json:"privileges"`
 }
 
 // NormalizeTableGrants returns grants validated and in canonical form:
