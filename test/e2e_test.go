@@ -17,6 +17,7 @@ import (
 	"github.com/rdsiam/rdsiam/auroralocal"
 	"github.com/rdsiam/rdsiam/auroralocal/fromstack"
 	"github.com/rdsiam/rdsiam/auroralocal/sigv4"
+	"github.com/rdsiam/rdsiam/internal/standin"
 	"github.com/rdsiam/rdsiam/lambda/dbuser"
 	"github.com/rdsiam/rdsiam/lambda/iamdb"
 	"github.com/rdsiam/rdsiam/lambda/queryfn"
@@ -277,14 +278,7 @@ func testRefusals(t *testing.T, l *fromstack.Local) {
 		t.Fatalf("valid login refused: %v (%v)", err, srv.LastAuthError())
 	}
 
-	tamper := func(tok string) string {
-		i := strings.Index(tok, "X-Amz-Signature=") + len("X-Amz-Signature=")
-		c := byte('0')
-		if tok[i] == '0' {
-			c = '1'
-		}
-		return tok[:i] + string(c) + tok[i+1:]
-	}
+	tamper := standin.TamperSignature
 	q := quirksOf(l)
 	cases := []struct {
 		name   string

@@ -12,6 +12,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/rdsiam/rdsiam/auroralocal"
+	"github.com/rdsiam/rdsiam/internal/standin"
 )
 
 func errNumber(err error) uint16 {
@@ -47,14 +48,7 @@ func TestIAMLogins(t *testing.T) {
 		t.Fatalf("auth events after one good login: %+v", events)
 	}
 
-	tamper := func(tok string) string {
-		i := strings.Index(tok, "X-Amz-Signature=") + len("X-Amz-Signature=")
-		c := byte('0')
-		if tok[i] == '0' {
-			c = '1'
-		}
-		return tok[:i] + string(c) + tok[i+1:]
-	}
+	tamper := standin.TamperSignature
 	for _, tc := range []struct {
 		name          string
 		password      func() string

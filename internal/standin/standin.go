@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -238,4 +239,22 @@ func Start(tb TB, opts auroralocal.Options) *auroralocal.Server {
 	}
 	tb.Cleanup(func() { srv.Close() })
 	return srv
+}
+
+// TamperSignature returns token with the first hex digit of its
+// X-Amz-Signature changed: a token that looks right and must not verify.
+// A token without a signature is returned unchanged (and so still fails a
+// test that expects the tampered one refused).
+func TamperSignature(token string) string {
+	const param = "X-Amz-Signature="
+	i := strings.Index(token, param)
+	if i < 0 || i+len(param) >= len(token) {
+		return token
+	}
+	i += len(param)
+	c := byte('0')
+	if token[i] == '0' {
+		c = '1'
+	}
+	return token[:i] + string(c) + token[i+1:]
 }

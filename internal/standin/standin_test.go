@@ -54,3 +54,16 @@ func TestNewKeysAreFreshAndShapedLikeAWS(t *testing.T) {
 		t.Errorf("keys %q/%d characters/%q", a.AccessKeyID, len(a.SecretAccessKey), a.Source)
 	}
 }
+
+func TestTamperSignature(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"h:3306/?Action=connect&X-Amz-Signature=abc0", "h:3306/?Action=connect&X-Amz-Signature=0bc0"},
+		{"h:3306/?X-Amz-Signature=0bc&DBUser=u", "h:3306/?X-Amz-Signature=1bc&DBUser=u"},
+		{"h:3306/?Action=connect", "h:3306/?Action=connect"},
+		{"h:3306/?X-Amz-Signature=", "h:3306/?X-Amz-Signature="},
+	} {
+		if got := TamperSignature(tc.in); got != tc.want {
+			t.Errorf("TamperSignature(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
